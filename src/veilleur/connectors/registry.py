@@ -1,0 +1,30 @@
+"""Connector kinds known to Veilleur, imported lazily by dotted path."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from veilleur.connectors.base import Connector
+
+# kind -> "module:attribute". Each new connector adds one line here.
+KINDS: dict[str, str] = {
+    "file": "veilleur.connectors.file_import:FileImportConnector",
+    "replay": "veilleur.connectors.replay:ReplayConnector",
+}
+
+
+class UnknownKind(LookupError):
+    pass
+
+
+def get_connector(kind: str) -> Connector:
+    """An instance of the connector for ``kind``; UnknownKind lists the valid ones."""
+    try:
+        target = KINDS[kind]
+    except KeyError:
+        raise UnknownKind(
+            f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(KINDS))}"
+        ) from None
+    module_name, _, attr = target.partition(":")
+    connector: Connector = getattr(import_module(module_name), attr)()
+    return connector

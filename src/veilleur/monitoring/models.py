@@ -1,0 +1,185 @@
+"""Watches, sources, authors and mentions: what is monitored and what was found.
+
+Every row belongs to one workspace (directly or through its source) and every
+query in views, API and CLI goes through ``for_workspace`` so no code path can
+read across workspaces by accident.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from veilleur.accounts.models import Workspace
+
+
+class WorkspaceQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class Watch(models.Model):
+    """A subject to monitor (a brand, a product, a person) with its query."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="watches")
+    name = models.CharField(_("name"), max_length=120)
+    query = models.TextField(
+        _("query"), help_text=_('Terms to match, e.g. Nuvia OR "Nuvia Fibre".')
+    )
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    owned_accounts = models.JSONField(_("owned accounts"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("watch")
+        verbose_name_plural = _("watches")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_watch_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Health(models.TextChoices):
+    """A source's health; transitions are in ``veilleur.monitoring.health``."""
+
+    OK = "ok", _("OK")
+    DEGRADED = "degraded", _("Degraded")
+    FAILING = "failing", _("Failing")
+    DISABLED = "disabled", _("Disabled")
+
+
+class Source(models.Model):
+    """A place mentions come from: a connector kind, its config and its cursor."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=32)
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    # When set, every mention of this source belongs to this watch (e.g. a vendor
+    # export already filtered by the vendor's own query); otherwise watches match.
+    watch = models.ForeignKey(
+        Watch, null=True, blank=True, on_delete=models.SET_NULL, related_name="sources"
+    )
+    cursor = models.JSONField(null=True, blank=True)
+    # Bumped with every committed batch: a poll only commits if the cursor it read
+    # is still current, so two workers polling the same source cannot both store.
+    cursor_version = models.PositiveIntegerField(default=0)
+    poll_interval = models.PositiveIntegerField(_("poll interval (s)"), default=300)
+    next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    health = models.CharField(
+        _("health"), max_length=16, choices=Health.choices, default=Health.OK
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("source")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_source_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class SourceEvent(models.Model):
+    """One health transition of a source: the audit trail of its life."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    from_health = models.CharField(max_length=16, choices=Health.choices)
+    to_health = models.CharField(max_length=16, choices=Health.choices)
+    error = models.TextField(blank=True)
+    actor = models.CharField(max_length=150, blank=True, help_text="user, or empty for system")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class Author(models.Model):
+    """Who wrote a mention, per platform, with what reach."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="authors")
+    platform = models.CharField(max_length=32)
+    handle = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    followers = models.BigIntegerField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    url = models.URLField(max_length=2048, blank=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "platform", "handle"], name="unique_author_handle"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.handle
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class MentionStatus(models.TextChoices):
+    NEW = "new", _("New")
+    REVIEWED = "reviewed", _("Reviewed")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Mention(models.Model):
+    """One post, article, review or comment that a source returned."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="mentions")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mentions")
+    external_id = models.CharField(max_length=512)
+    url = models.URLField(max_length=2048, blank=True)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    title = models.CharField(max_length=500, blank=True)
+    text = models.TextField()
+    lang = models.CharField(max_length=8, blank=True, db_index=True)
+    published_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+    reach = models.BigIntegerField(null=True, blank=True)
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    content_hash = models.CharField(max_length=40, db_index=True)
+    status = models.CharField(max_length=16, choices=MentionStatus.choices, default="new")
+    # Connector-specific facts kept verbatim: thread/parent ids, rating, country...
+    extra = models.JSONField(default=dict, blank=True)
+    watches = models.ManyToManyField(Watch, related_name="mentions", blank=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="unique_mention_per_source"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "-published_at"], name="mention_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id}"

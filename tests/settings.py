@@ -1,0 +1,26 @@
+"""Test settings: the real settings module, fed a throw-away environment.
+
+``VEILLEUR_TEST_DATABASE=postgres`` runs the suite against PostgreSQL at
+``VEILLEUR_TEST_POSTGRES_URL`` (default: the local server); see tests/conftest.py.
+"""
+
+import os
+import tempfile
+
+_data = tempfile.mkdtemp(prefix="veilleur-test-")
+os.environ["VEILLEUR_DATA_DIR"] = _data
+os.environ["VEILLEUR_SECRET_KEY"] = "test-secret-key-" + "x" * 40
+os.environ["VEILLEUR_ALLOW_PRIVATE_NETWORKS"] = "true"
+os.environ["VEILLEUR_TASK_BACKEND"] = "immediate"
+os.environ.pop("VEILLEUR_ENV_FILE", None)
+if os.environ.get("VEILLEUR_TEST_DATABASE", "sqlite") == "postgres":
+    os.environ["VEILLEUR_DATABASE_URL"] = os.environ.get(
+        "VEILLEUR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+else:
+    os.environ["VEILLEUR_DATABASE_URL"] = f"sqlite:///{_data}/test.sqlite3"
+
+from veilleur.settings import *  # noqa: E402, F403
+
+# Fast hashing: tests create many users; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
