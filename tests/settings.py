@@ -22,5 +22,10 @@ else:
 
 from veilleur.settings import *  # noqa: E402, F403
 
+# A file, not SQLite's default in-memory test database, so that tests can hand the
+# same database to a subprocess (the crash and process tests).
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"{_data}/test-db.sqlite3"}  # noqa: F405
+
 # Fast hashing: tests create many users; production keeps Django's default.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -95,10 +95,7 @@ class Config:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, list):
-                text = ",".join(value)
-            else:
-                text = str(value)
+            text = ",".join(value) if isinstance(value, list) else str(value)
             if f.name in secret_names:
                 text = mask_secret(f.name, text)
             out[f.name] = text
@@ -201,9 +198,7 @@ def _secret_key(name: str, text: str | None, data_dir: Path) -> str:
         key_file.write_text(key, encoding="utf-8")
         key_file.chmod(0o600)
     except OSError as exc:
-        raise ConfigError(
-            PREFIX + "DATA_DIR", f"cannot create {key_file}: {exc.strerror}"
-        ) from exc
+        raise ConfigError(PREFIX + "DATA_DIR", f"cannot create {key_file}: {exc.strerror}") from exc
     return key
 
 

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The API docs page and its bundled Swagger assets (otherwise ninja loads them from a CDN).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "veilleur.core",

@@ -54,5 +54,10 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
     return workspace
 
 
-__all__ = ["SESSION_KEY", "CurrentWorkspaceMiddleware", "UserLanguageMiddleware",
-           "current_workspace", "workspaces_of"]
+__all__ = [
+    "SESSION_KEY",
+    "CurrentWorkspaceMiddleware",
+    "UserLanguageMiddleware",
+    "current_workspace",
+    "workspaces_of",
+]

@@ -19,9 +19,7 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     """A person who logs in. ``language`` is their interface choice (empty: browser)."""
 
-    language = models.CharField(
-        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES
-    )
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
 
 class Workspace(models.Model):
@@ -81,7 +79,7 @@ class Membership(models.Model):
         return f"{self.user} @ {self.workspace} ({self.role})"
 
 
-TOKEN_PREFIX = "vl_"
+TOKEN_PREFIX = "vl_"  # noqa: S105 (a public marker, not a secret)
 
 
 def hash_token(raw: str) -> str:
@@ -113,7 +111,11 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(
-        cls, workspace: Workspace, name: str, role: str = Role.VIEWER, created_by: User | None = None
+        cls,
+        workspace: Workspace,
+        name: str,
+        role: str = Role.VIEWER,
+        created_by: User | None = None,
     ) -> tuple[ApiToken, str]:
         """Create a token; return it with the raw secret, which is never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -40,8 +40,12 @@ def require_role(user: User, workspace: Workspace, minimum: Role = Role.VIEWER) 
 
 
 @transaction.atomic
-def create_workspace(name: str, owner: User | None = None, languages: list[str] | None = None,
-                     slug: str | None = None) -> Workspace:
+def create_workspace(
+    name: str,
+    owner: User | None = None,
+    languages: list[str] | None = None,
+    slug: str | None = None,
+) -> Workspace:
     """Create a workspace with a unique slug and, optionally, its first owner."""
     base = slug or slugify(name)[:50] or "workspace"
     candidate, n = base, 1

@@ -7,6 +7,8 @@ read across workspaces by accident.
 
 from __future__ import annotations
 
+from typing import Self, TypeVar
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from veilleur.accounts.models import Workspace
 
 
-class WorkspaceQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet:
+_M = TypeVar("_M", bound=models.Model)
+
+
+class WorkspaceQuerySet(models.QuerySet[_M]):
+    def for_workspace(self, workspace: Workspace) -> Self:
         return self.filter(workspace=workspace)
 
 
@@ -74,9 +79,7 @@ class Source(models.Model):
     poll_interval = models.PositiveIntegerField(_("poll interval (s)"), default=300)
     next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
-    health = models.CharField(
-        _("health"), max_length=16, choices=Health.choices, default=Health.OK
-    )
+    health = models.CharField(_("health"), max_length=16, choices=Health.choices, default=Health.OK)
     last_error = models.TextField(_("last error"), blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
@@ -108,6 +111,9 @@ class SourceEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.from_health} -> {self.to_health}"
 
 
 class Author(models.Model):

@@ -99,7 +99,9 @@ def store_batch(
     return report
 
 
-def _normalise_all(items: Sequence[RawItem], now: datetime, report: PollReport) -> list[NormalisedItem]:
+def _normalise_all(
+    items: Sequence[RawItem], now: datetime, report: PollReport
+) -> list[NormalisedItem]:
     out: dict[str, NormalisedItem] = {}
     for raw in items:
         try:
@@ -120,7 +122,10 @@ def _commit_cursor(
     """Move the cursor and mark success, only if nobody else moved it meanwhile."""
     delay = next_state(
         source.health if source.health != Health.DISABLED else Health.OK,
-        "success", 0, source.poll_interval, batch.hint.retry_after,
+        "success",
+        0,
+        source.poll_interval,
+        batch.hint.retry_after,
     ).delay
     next_poll = now if batch.more else now + timedelta(seconds=delay)
     updated = Source.objects.filter(pk=source.pk, cursor_version=expected_version).update(
@@ -147,8 +152,9 @@ def _new_items(source: Source, items: list[NormalisedItem]) -> list[NormalisedIt
     known: set[str] = set()
     for start in range(0, len(ids), 500):  # keep under SQLite's variable limit
         known.update(
-            Mention.objects.filter(source=source, external_id__in=ids[start : start + 500])
-            .values_list("external_id", flat=True)
+            Mention.objects.filter(
+                source=source, external_id__in=ids[start : start + 500]
+            ).values_list("external_id", flat=True)
         )
     return [item for item in items if item.external_id not in known]
 
@@ -170,19 +176,26 @@ def _upsert_authors(
             workspace_id=source.workspace_id, handle__in=handles[start : start + 500]
         ):
             existing[(author.platform, author.handle)] = author
-    to_create, to_update = [], []
+    to_create: list[Author] = []
+    to_update: list[Author] = []
     for key, item in wanted.items():
-        author = existing.get(key)
-        if author is None:
-            to_create.append(Author(
-                workspace_id=source.workspace_id, platform=key[0], handle=key[1],
-                display_name=item.author_name, followers=item.author_followers,
-                verified=item.author_verified, url=item.author_url,
-            ))
-        elif item.author_followers is not None and author.followers != item.author_followers:
-            author.followers = item.author_followers
-            author.verified = author.verified or item.author_verified
-            to_update.append(author)
+        known = existing.get(key)
+        if known is None:
+            to_create.append(
+                Author(
+                    workspace_id=source.workspace_id,
+                    platform=key[0],
+                    handle=key[1],
+                    display_name=item.author_name,
+                    followers=item.author_followers,
+                    verified=item.author_verified,
+                    url=item.author_url,
+                )
+            )
+        elif item.author_followers is not None and known.followers != item.author_followers:
+            known.followers = item.author_followers
+            known.verified = known.verified or item.author_verified
+            to_update.append(known)
     if to_create:
         Author.objects.bulk_create(to_create, batch_size=500)
         for author in to_create:
@@ -203,12 +216,23 @@ def _create_mentions(
     for item in items:
         author = authors.get((item.platform or platform, item.author_handle))
         reach = item.reach if item.reach is not None else item.author_followers
-        mentions.append(Mention(
-            workspace_id=source.workspace_id, source=source, external_id=item.external_id,
-            url=item.url, author=author, title=item.title, text=item.text,
-            lang=item.lang_hint, published_at=item.published_at, fetched_at=now,
-            reach=reach, content_hash=item.content_hash, extra=item.extra,
-        ))
+        mentions.append(
+            Mention(
+                workspace_id=source.workspace_id,
+                source=source,
+                external_id=item.external_id,
+                url=item.url,
+                author=author,
+                title=item.title,
+                text=item.text,
+                lang=item.lang_hint,
+                published_at=item.published_at,
+                fetched_at=now,
+                reach=reach,
+                content_hash=item.content_hash,
+                extra=item.extra,
+            )
+        )
     return Mention.objects.bulk_create(mentions, batch_size=500)
 
 
@@ -228,8 +252,9 @@ def _match_watches(source: Source, mentions: list[Mention]) -> None:
     if source.watch_id is not None:
         links = [through(mention_id=m.pk, watch_id=source.watch_id) for m in mentions]
     else:
-        watches = compiled_watches(Watch.objects.filter(workspace_id=source.workspace_id,
-                                                        is_active=True))
+        watches = compiled_watches(
+            Watch.objects.filter(workspace_id=source.workspace_id, is_active=True)
+        )
         links = [
             through(mention_id=m.pk, watch_id=watch.pk)
             for m in mentions
@@ -254,8 +279,11 @@ def _fail(
     """Record a failed poll: health transition, backoff, event."""
     message = message[:MAX_ERROR_CHARS]
     outcome = next_state(
-        source.health, "permanent" if permanent else "transient",
-        source.consecutive_failures, source.poll_interval, retry_after,
+        source.health,
+        "permanent" if permanent else "transient",
+        source.consecutive_failures,
+        source.poll_interval,
+        retry_after,
     )
     with transaction.atomic():
         Source.objects.filter(pk=source.pk).update(
@@ -268,8 +296,11 @@ def _fail(
         )
         if outcome.health != source.health:
             SourceEvent.objects.create(
-                source=source, at=now, from_health=source.health,
-                to_health=outcome.health, error=message,
+                source=source,
+                at=now,
+                from_health=source.health,
+                to_health=outcome.health,
+                error=message,
             )
     report.health = outcome.health
     report.error = message

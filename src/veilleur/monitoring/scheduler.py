@@ -41,7 +41,9 @@ def claim(source_id: int, now: datetime) -> bool:
     )
 
 
-def run_once(enqueue: Callable[[int], object] | None = None, now: datetime | None = None) -> list[int]:
+def run_once(
+    enqueue: Callable[[int], object] | None = None, now: datetime | None = None
+) -> list[int]:
     """One scheduler pass: claim every due source and enqueue its poll. Returns claimed ids."""
     now = now or timezone.now()
     if enqueue is None:

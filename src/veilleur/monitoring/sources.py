@@ -31,13 +31,19 @@ def create_source(
     if watch is not None and watch.workspace_id != workspace.pk:
         raise ValueError("the watch belongs to another workspace")
     return Source.objects.create(
-        workspace=workspace, kind=kind, name=name, config=clean, watch=watch,
+        workspace=workspace,
+        kind=kind,
+        name=name,
+        config=clean,
+        watch=watch,
         poll_interval=max(10, poll_interval),
     )
 
 
 @transaction.atomic
-def set_enabled(source: Source, enabled: bool, actor: str = "", now: datetime | None = None) -> None:
+def set_enabled(
+    source: Source, enabled: bool, actor: str = "", now: datetime | None = None
+) -> None:
     """Disable a source, or re-enable it (back to ok, polled at once)."""
     now = now or timezone.now()
     event = "enable" if enabled else "disable"
