@@ -1,0 +1,124 @@
+"""Read-side helpers shared by the API (and reusable by the web UI and the CLI).
+
+Every function takes the workspace explicitly and starts from ``for_workspace``,
+so no caller can read another workspace's rows by forgetting a filter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from veilleur.accounts.models import Workspace
+from veilleur.monitoring.models import Mention, Source, Watch
+
+# A text search longer than this is almost certainly not typed by a person; it
+# would only make the LIKE scan slower.
+MAX_SEARCH_CHARS = 200
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    """What a mention list may be narrowed by; empty fields do not filter.
+
+    ``since`` is inclusive and ``until`` exclusive, both on ``published_at``, so
+    consecutive windows never count a mention twice. ``after_id`` keeps mentions
+    stored after the one with that id and switches to oldest-first by id, which
+    is what a polling client needs to walk forward without gaps.
+    """
+
+    watch_id: int | None = None
+    source_id: int | None = None
+    lang: str = ""
+    sentiment: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""
+    after_id: int | None = None
+
+
+def _aware(moment: datetime) -> datetime:
+    # A naive datetime from a query string is read as UTC, never as server time.
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def mentions_in(workspace: Workspace, filters: MentionFilter | None = None) -> QuerySet[Mention]:
+    """The workspace's mentions matching ``filters``, newest first (see MentionFilter)."""
+    f = filters or MentionFilter()
+    qs = Mention.objects.for_workspace(workspace)
+    if f.watch_id is not None:
+        qs = qs.filter(watches__id=f.watch_id)
+    if f.source_id is not None:
+        qs = qs.filter(source_id=f.source_id)
+    if f.lang:
+        qs = qs.filter(lang=f.lang.lower())
+    if f.sentiment:
+        qs = qs.filter(sentiment=f.sentiment)
+    if f.since is not None:
+        qs = qs.filter(published_at__gte=_aware(f.since))
+    if f.until is not None:
+        qs = qs.filter(published_at__lt=_aware(f.until))
+    text = f.text.strip()[:MAX_SEARCH_CHARS]
+    if text:
+        qs = qs.filter(Q(text__icontains=text) | Q(title__icontains=text))
+    qs = qs.select_related("author").prefetch_related("watches")
+    if f.after_id is not None:
+        return qs.filter(pk__gt=f.after_id).order_by("pk")
+    return qs.order_by("-published_at", "-pk")
+
+
+def sources_in(workspace: Workspace) -> QuerySet[Source]:
+    """The workspace's sources by name, each annotated with ``mention_count``."""
+    return (
+        Source.objects.for_workspace(workspace)
+        .annotate(mention_count=Count("mentions", distinct=True))
+        .order_by("name", "pk")
+    )
+
+
+def watches_in(workspace: Workspace) -> QuerySet[Watch]:
+    """The workspace's watches by name, each annotated with ``mention_count``."""
+    return (
+        Watch.objects.for_workspace(workspace)
+        .annotate(mention_count=Count("mentions", distinct=True))
+        .order_by("name", "pk")
+    )
+
+
+# Words that mark a config entry as a secret. "key" only counts as a whole word
+# (api_key, apiKey, key) so that harmless names like "keywords" stay readable;
+# the others count anywhere in the name (client_secret, passwordHash, authToken).
+_SECRET_ANYWHERE = ("secret", "password", "passwd", "token", "credential")
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a config key's name says its value is a secret."""
+    lowered = name.lower()
+    if any(marker in lowered for marker in _SECRET_ANYWHERE):
+        return True
+    words = [w.lower() for w in _WORD.findall(name)]
+    return any(w.rstrip("s").endswith("key") for w in words)
+
+
+def masked_config(config: Any) -> Any:
+    """A copy of a source config with every secret value replaced by ``"***"``.
+
+    Nested objects and lists are walked, so ``{"auth": {"token": ...}}`` is masked
+    too. Non-dict input is returned as is (a config is a JSON object by contract).
+    """
+    if isinstance(config, Mapping):
+        return {
+            str(k): MASK if is_secret_name(str(k)) else masked_config(v)
+            for k, v in config.items()
+        }
+    if isinstance(config, list):
+        return [masked_config(v) for v in config]
+    return config
