@@ -37,9 +37,7 @@ class FakeConnector:
 
     kind = FAKE_KIND
     platform = "fakenet"
-    _channels: ClassVar[defaultdict[str, deque[Sequence[RawItem] | Exception]]] = defaultdict(
-        deque
-    )
+    _channels: ClassVar[defaultdict[str, deque[Sequence[RawItem] | Exception]]] = defaultdict(deque)
     calls: ClassVar[list[tuple[str, JSON]]] = []
 
     @classmethod
@@ -66,6 +64,35 @@ class FakeConnector:
         if isinstance(result, Exception):
             raise result
         return Batch(items=list(result), cursor=(cursor or 0) + 1, more=False)
+
+
+class PagedConnector:
+    """Serves ``ITEMS`` in pages of ``config["page"]``; the cursor is the next offset."""
+
+    kind = "paged"
+    platform = "testnet"
+    ITEMS: list[RawItem] = []
+
+    def validate_config(self, config):
+        return dict(config)
+
+    def fetch(self, config, cursor, now):
+        start = cursor or 0
+        page = self.ITEMS[start : start + config.get("page", 100)]
+        end = start + len(page)
+        return Batch(items=page, cursor=end, more=end < len(self.ITEMS))
+
+
+def item(n: int, text: str | None = None, **kw) -> RawItem:
+    return RawItem(
+        external_id=f"id-{n}",
+        text=text or f"Message {n} about Nuvia",
+        published_at=NOW - timedelta(minutes=n),
+        author_handle=f"@user{n % 3}",
+        author_followers=100 * n,
+        lang_hint="fr" if n % 2 else "en",
+        **kw,
+    )
 
 
 def install_fake_connector(monkeypatch: pytest.MonkeyPatch) -> type[FakeConnector]:
@@ -106,9 +133,7 @@ def make_mention(source: Any, text: str = "A message", **fields: Any) -> Any:
     fields.setdefault("published_at", NOW - timedelta(hours=1))
     fields.setdefault("fetched_at", NOW)
     fields.setdefault("content_hash", f"{next(_ids):040d}")
-    mention = Mention.objects.create(
-        workspace=source.workspace, source=source, text=text, **fields
-    )
+    mention = Mention.objects.create(workspace=source.workspace, source=source, text=text, **fields)
     if watches:
         mention.watches.set(watches)
     return mention

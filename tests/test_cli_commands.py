@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 import veilleur
-from tests.test_pipeline import PagedConnector, item
+from tests.fakes import PagedConnector, item
 from veilleur.accounts.models import Membership, Role, User
 from veilleur.connectors import registry
 from veilleur.monitoring.models import Health, Source, Watch
@@ -25,7 +25,7 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def paged(monkeypatch):
-    monkeypatch.setitem(registry.KINDS, "paged", "tests.test_pipeline:PagedConnector")
+    monkeypatch.setitem(registry.KINDS, "paged", "tests.fakes:PagedConnector")
     monkeypatch.setattr(PagedConnector, "ITEMS", [item(n) for n in range(1, 4)])
 
 

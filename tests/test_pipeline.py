@@ -6,53 +6,23 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 
+from tests.fakes import NOW, PagedConnector, item
 from veilleur.connectors import registry
 from veilleur.connectors.base import Batch, RawItem
 from veilleur.monitoring import pipeline
 from veilleur.monitoring.models import Health, Mention, Source, Watch
 from veilleur.monitoring.pipeline import poll_source, store_batch
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.storage
-
-
-class PagedConnector:
-    """Serves ``ITEMS`` in pages of ``config["page"]``; the cursor is the next offset."""
-
-    kind = "paged"
-    platform = "testnet"
-    ITEMS: list[RawItem] = []
-
-    def validate_config(self, config):
-        return dict(config)
-
-    def fetch(self, config, cursor, now):
-        start = cursor or 0
-        page = self.ITEMS[start : start + config.get("page", 100)]
-        end = start + len(page)
-        return Batch(items=page, cursor=end, more=end < len(self.ITEMS))
-
-
-def item(n: int, text: str | None = None, **kw) -> RawItem:
-    return RawItem(
-        external_id=f"id-{n}",
-        text=text or f"Message {n} about Nuvia",
-        published_at=NOW - timedelta(minutes=n),
-        author_handle=f"@user{n % 3}",
-        author_followers=100 * n,
-        lang_hint="fr" if n % 2 else "en",
-        **kw,
-    )
 
 
 @pytest.fixture
 def paged(monkeypatch):
-    monkeypatch.setitem(registry.KINDS, "paged", "tests.test_pipeline:PagedConnector")
+    monkeypatch.setitem(registry.KINDS, "paged", "tests.fakes:PagedConnector")
     monkeypatch.setattr(PagedConnector, "ITEMS", [item(n) for n in range(1, 8)])
     return PagedConnector
 
@@ -121,7 +91,7 @@ def test_a_failure_inside_the_transaction_loses_and_doubles_nothing(source, monk
     source.refresh_from_db()
     assert Mention.objects.count() == 0 and source.cursor is None and source.cursor_version == 0
     monkeypatch.undo()
-    registry.KINDS["paged"] = "tests.test_pipeline:PagedConnector"
+    registry.KINDS["paged"] = "tests.fakes:PagedConnector"
     PagedConnector.ITEMS = [item(n) for n in range(1, 8)]
     while poll_source(source.pk, NOW).more:
         pass
@@ -135,8 +105,8 @@ CRASHING_POLL = textwrap.dedent(
     django.setup()
     from veilleur.connectors import registry
     from veilleur.monitoring import pipeline
-    from tests.test_pipeline import PagedConnector, item
-    registry.KINDS["paged"] = "tests.test_pipeline:PagedConnector"
+    from tests.fakes import PagedConnector, item
+    registry.KINDS["paged"] = "tests.fakes:PagedConnector"
     PagedConnector.ITEMS = [item(n) for n in range(1, 8)]
 
     def die(source, mentions):

@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from tests.conftest import REDIS_URL
-from tests.test_pipeline import PagedConnector, item
+from tests.fakes import PagedConnector, item
 from veilleur.connectors import registry
 from veilleur.monitoring.models import Mention, Source
 from veilleur.monitoring.tasks import poll_source_task
@@ -19,7 +19,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def source(acme, monkeypatch):
-    monkeypatch.setitem(registry.KINDS, "paged", "tests.test_pipeline:PagedConnector")
+    monkeypatch.setitem(registry.KINDS, "paged", "tests.fakes:PagedConnector")
     monkeypatch.setattr(PagedConnector, "ITEMS", [item(n) for n in range(1, 4)])
     return Source.objects.create(workspace=acme, name="feed", kind="paged", config={"page": 10})
 

@@ -6,6 +6,8 @@ so it is validated, printed by ``veilleur config`` and documented.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dj_database_url
 
 from veilleur.config import load_config, load_dotenv_file
@@ -98,13 +100,16 @@ else:
 
 LANGUAGE_CODE = CONFIG.language
 LANGUAGES = [("en", "English"), ("fr", "Français")]
-LOCALE_PATHS = [str(__import__("pathlib").Path(__file__).parent / "locale")]
+LOCALE_PATHS = [Path(__file__).parent / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = CONFIG.time_zone
 
 STATIC_URL = "static/"
-STATIC_ROOT = str(CONFIG.data_dir / "static")
+STATIC_ROOT = CONFIG.data_dir / "static"
+# Whitenoise warns on every request when STATIC_ROOT is missing, even though it serves
+# from the apps (finders) in this set-up; `collectstatic` fills it for external servers.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the installed apps: no collectstatic step for the embedded mode.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,204 @@
+"""The monitoring pages: mentions (with live updates), sources and watches.
+
+Every view reads through ``request.workspace`` (set by the accounts middleware from
+the user's memberships) and ``for_workspace`` querysets, so an id from another
+workspace is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from veilleur.accounts.models import Role, Workspace
+from veilleur.accounts.services import AccessDenied, require_role, role_in
+from veilleur.analysis.normalise import safe_url
+from veilleur.monitoring.filters import MentionFilterForm
+from veilleur.monitoring.health import IllegalTransition
+from veilleur.monitoring.models import Health, Mention, Source, Watch
+from veilleur.monitoring.sources import set_enabled
+
+PAGE_SIZE = 50
+# A poll returns at most this many new mentions; the page is a view, not an archive.
+LIVE_LIMIT = 50
+POLL_SECONDS = 4
+# Query parameters that are not filters: kept out of the links that carry the filters.
+NON_FILTER_PARAMS = {"page", "after"}
+
+View = Callable[..., HttpResponse]
+
+
+def workspace_of(request: HttpRequest) -> Workspace:
+    """The current workspace; only call it behind :func:`workspace_required`."""
+    workspace: Workspace | None = getattr(request, "workspace", None)
+    if workspace is None:  # pragma: no cover - the decorator guarantees it
+        raise PermissionDenied
+    return workspace
+
+
+def workspace_required(view: View) -> View:
+    """Login required, then a workspace: a user without one gets a friendly page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                # A poll after the session expired: send the whole page to the login
+                # form instead of swapping the login page into the list.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+                return response
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "workspace", None) is None:
+            return render(request, "core/no_workspace.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def filter_querystring(request: HttpRequest) -> str:
+    """The current filters as a query string, without paging or live cursor."""
+    pairs = [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key not in NON_FILTER_PARAMS
+        for value in values
+        if value
+    ]
+    return urlencode(pairs)
+
+
+def _with_details(mentions: QuerySet[Mention]) -> QuerySet[Mention]:
+    return mentions.select_related("source", "author").prefetch_related("watches")
+
+
+def _displayable(mentions: list[Mention]) -> list[Mention]:
+    """Attach ``link``: the URL only when it is a plain http(s) one (stored data may be old)."""
+    for mention in mentions:
+        mention.link = safe_url(mention.url)  # type: ignore[attr-defined]
+    return mentions
+
+
+@workspace_required
+@require_GET
+def mention_list(request: HttpRequest) -> HttpResponse:
+    """Newest mentions first, filtered and paginated; ``?after=<id>`` is the live partial."""
+    workspace = workspace_of(request)
+    live_poll = "after" in request.GET
+    form = MentionFilterForm(request.GET, workspace=workspace, with_choices=not live_poll)
+    filtered = form.apply(Mention.objects.for_workspace(workspace))
+    if live_poll:
+        return _live_mentions(request, filtered)
+    paginator = Paginator(_with_details(filtered).order_by("-published_at", "-id"), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    live = page.number == 1
+    context = {
+        "form": form,
+        "page": page,
+        "mentions": _displayable(list(page.object_list)),
+        "total": paginator.count,
+        "filters": filter_querystring(request),
+        "live": live,
+        # The highest id so far: the live partial asks for anything above it.
+        "latest_id": (filtered.aggregate(latest=Max("id"))["latest"] or 0) if live else 0,
+        "poll_seconds": POLL_SECONDS,
+    }
+    return render(request, "monitoring/mentions.html", context)
+
+
+def _live_mentions(request: HttpRequest, filtered: QuerySet[Mention]) -> HttpResponse:
+    """Mentions stored after ``after`` (an id), and a poller that continues from them."""
+    try:
+        after = int(request.GET["after"])
+    except ValueError:
+        return HttpResponseBadRequest(_("Invalid live-update cursor."))
+    if after < 0:
+        return HttpResponseBadRequest(_("Invalid live-update cursor."))
+    fresh = list(_with_details(filtered.filter(id__gt=after)).order_by("-id")[:LIVE_LIMIT])
+    if not fresh:
+        # htmx leaves the page untouched on 204 and the poller keeps polling.
+        return HttpResponse(status=204)
+    fresh.sort(key=lambda m: (m.published_at, m.pk), reverse=True)
+    context = {
+        "mentions": _displayable(fresh),
+        "filters": filter_querystring(request),
+        "latest_id": max(m.pk for m in fresh),
+        "poll_seconds": POLL_SECONDS,
+    }
+    return render(request, "monitoring/_mentions_live.html", context)
+
+
+@workspace_required
+@require_GET
+def source_list(request: HttpRequest) -> HttpResponse:
+    """Sources with health, polling times, last error and mention counts."""
+    workspace = workspace_of(request)
+    sources = (
+        Source.objects.for_workspace(workspace)
+        .select_related("watch")
+        .annotate(mention_count=Count("mentions"))
+        .order_by("name")
+    )
+    role = role_in(request.user, workspace)  # type: ignore[arg-type]
+    context = {
+        "sources": sources,
+        "can_manage": role is not None and role.at_least(Role.MANAGER),
+        "Health": Health,
+    }
+    return render(request, "monitoring/sources.html", context)
+
+
+@workspace_required
+@require_POST
+def source_enabled(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enable (``enabled=1``) or disable (``enabled=0``) a source; managers and owners."""
+    workspace = workspace_of(request)
+    source = get_object_or_404(Source.objects.for_workspace(workspace), pk=pk)
+    try:
+        require_role(request.user, workspace, Role.MANAGER)  # type: ignore[arg-type]
+    except AccessDenied:
+        raise PermissionDenied from None
+    wanted = request.POST.get("enabled")
+    if wanted not in {"0", "1"}:
+        return HttpResponseBadRequest(_("Expected enabled=0 or enabled=1."))
+    enabled = wanted == "1"
+    if enabled == (source.health != Health.DISABLED):
+        messages.info(request, _("Nothing to change: the source is already in that state."))
+        return redirect("sources")
+    try:
+        set_enabled(source, enabled, actor=request.user.get_username())
+    except IllegalTransition:
+        # Its health changed between our read and the transition (a poll finished).
+        messages.error(request, _("The source changed meanwhile; please try again."))
+        return redirect("sources")
+    if enabled:
+        messages.success(request, _("Source “%(name)s” enabled.") % {"name": source.name})
+    else:
+        messages.success(request, _("Source “%(name)s” disabled.") % {"name": source.name})
+    return redirect("sources")
+
+
+@workspace_required
+@require_GET
+def watch_list(request: HttpRequest) -> HttpResponse:
+    """Watches with their query, languages, mention count and state."""
+    workspace = workspace_of(request)
+    watches = (
+        Watch.objects.for_workspace(workspace)
+        .annotate(mention_count=Count("mentions"))
+        .order_by("name")
+    )
+    return render(request, "monitoring/watches.html", {"watches": watches})
