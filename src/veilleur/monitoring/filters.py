@@ -14,13 +14,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import Workspace
 from veilleur.monitoring.models import Mention, Sentiment, Source, Watch
+from veilleur.monitoring.queries import MentionFilter, filter_mentions
 
 MAX_QUERY_CHARS = 200
 # Language codes are short ISO codes; anything longer is not a language filter.
@@ -117,23 +118,16 @@ class MentionFilterForm(forms.Form):
         """Narrow ``mentions`` by the valid filters (invalid ones are shown as errors)."""
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = getattr(self, "cleaned_data", {})
-        if data.get("watch"):
-            mentions = mentions.filter(watches=data["watch"])
-        if data.get("source"):
-            mentions = mentions.filter(source=data["source"])
-        if data.get("lang"):
-            mentions = mentions.filter(lang=data["lang"])
-        if data.get("sentiment"):
-            mentions = mentions.filter(sentiment=data["sentiment"])
-        if data.get("date_from"):
-            mentions = mentions.filter(published_at__gte=start_of_day(data["date_from"]))
-        if data.get("date_to"):
-            mentions = mentions.filter(
-                published_at__lt=start_of_day(data["date_to"] + timedelta(days=1))
-            )
-        if data.get("q"):
-            mentions = mentions.filter(Q(text__icontains=data["q"]) | Q(title__icontains=data["q"]))
-        return mentions
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        return filter_mentions(mentions, MentionFilter(
+            watch_id=data["watch"].pk if data.get("watch") else None,
+            source_id=data["source"].pk if data.get("source") else None,
+            lang=data.get("lang") or "",
+            sentiment=data.get("sentiment") or "",
+            since=start_of_day(date_from) if date_from else None,
+            until=start_of_day(date_to + timedelta(days=1)) if date_to else None,
+            text=data.get("q") or "",
+        ))
 
 
 def start_of_day(day: date) -> datetime:

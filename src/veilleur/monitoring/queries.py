@@ -49,28 +49,35 @@ def _aware(moment: datetime) -> datetime:
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
+def filter_mentions(mentions: QuerySet[Mention], f: MentionFilter) -> QuerySet[Mention]:
+    """Narrow ``mentions`` by every non-empty field of ``f`` (ordering left as is)."""
+    if f.watch_id is not None:
+        mentions = mentions.filter(watches__id=f.watch_id)
+    if f.source_id is not None:
+        mentions = mentions.filter(source_id=f.source_id)
+    if f.lang:
+        mentions = mentions.filter(lang=f.lang.lower())
+    if f.sentiment:
+        mentions = mentions.filter(sentiment=f.sentiment)
+    if f.since is not None:
+        mentions = mentions.filter(published_at__gte=_aware(f.since))
+    if f.until is not None:
+        mentions = mentions.filter(published_at__lt=_aware(f.until))
+    text = f.text.strip()[:MAX_SEARCH_CHARS]
+    if text:
+        mentions = mentions.filter(Q(text__icontains=text) | Q(title__icontains=text))
+    if f.after_id is not None:
+        mentions = mentions.filter(pk__gt=f.after_id)
+    return mentions
+
+
 def mentions_in(workspace: Workspace, filters: MentionFilter | None = None) -> QuerySet[Mention]:
     """The workspace's mentions matching ``filters``, newest first (see MentionFilter)."""
     f = filters or MentionFilter()
-    qs = Mention.objects.for_workspace(workspace)
-    if f.watch_id is not None:
-        qs = qs.filter(watches__id=f.watch_id)
-    if f.source_id is not None:
-        qs = qs.filter(source_id=f.source_id)
-    if f.lang:
-        qs = qs.filter(lang=f.lang.lower())
-    if f.sentiment:
-        qs = qs.filter(sentiment=f.sentiment)
-    if f.since is not None:
-        qs = qs.filter(published_at__gte=_aware(f.since))
-    if f.until is not None:
-        qs = qs.filter(published_at__lt=_aware(f.until))
-    text = f.text.strip()[:MAX_SEARCH_CHARS]
-    if text:
-        qs = qs.filter(Q(text__icontains=text) | Q(title__icontains=text))
+    qs = filter_mentions(Mention.objects.for_workspace(workspace), f)
     qs = qs.select_related("author").prefetch_related("watches")
     if f.after_id is not None:
-        return qs.filter(pk__gt=f.after_id).order_by("pk")
+        return qs.order_by("pk")
     return qs.order_by("-published_at", "-pk")
 
 
