@@ -378,6 +378,19 @@ def test_the_unknown_kind_message_lists_the_known_kinds(world):
     assert "fake" in response.json()["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize("kind", ["file", "replay"])
+def test_kinds_that_read_server_files_cannot_be_added_through_the_api(world, kind):
+    response = manager_client(world).post(
+        "/api/sources",
+        {"name": "Bad", "kind": kind, "config": {"path": "/etc/passwd"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][-1] == "kind" and "command line" in error["msg"]
+    assert not Source.objects.filter(name="Bad").exists()
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -22,7 +22,7 @@ from veilleur.api.schemas import (
     ValidationErrorOut,
 )
 from veilleur.connectors.base import ConfigInvalid
-from veilleur.connectors.registry import UnknownKind
+from veilleur.connectors.registry import KindNotAllowed, UnknownKind
 from veilleur.monitoring.health import IllegalTransition
 from veilleur.monitoring.models import Health, Source, Watch
 from veilleur.monitoring.queries import sources_in
@@ -95,6 +95,8 @@ def create(request: HttpRequest, payload: SourceIn) -> Status[Source]:
             )
     except UnknownKind as exc:
         raise InvalidField("kind", str(exc), "unknown_kind") from None
+    except KindNotAllowed as exc:
+        raise InvalidField("kind", str(exc), "kind_not_allowed") from None
     except ConfigInvalid as exc:
         raise InvalidField("config", f"invalid configuration: {exc}", "config_invalid") from None
     except IntegrityError:

@@ -13,8 +13,18 @@ KINDS: dict[str, str] = {
 }
 
 
+# Kinds that read files on the server's disk. Only someone with a shell on the server
+# (the CLI) may create them: through the web or the API, a workspace manager could
+# otherwise read any file the server can.
+SHELL_ONLY_KINDS = frozenset({"file", "replay"})
+
+
 class UnknownKind(LookupError):
     pass
+
+
+class KindNotAllowed(PermissionError):
+    """The kind exists but may not be created from where the request came from."""
 
 
 def get_connector(kind: str) -> Connector:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import Workspace
 
-
 _M = TypeVar("_M", bound=models.Model)
 
 

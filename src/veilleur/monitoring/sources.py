@@ -12,7 +12,7 @@ from django.utils import timezone
 from veilleur.accounts.models import Workspace
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, SourceError
-from veilleur.connectors.registry import get_connector
+from veilleur.connectors.registry import SHELL_ONLY_KINDS, KindNotAllowed, get_connector
 from veilleur.monitoring.health import next_state
 from veilleur.monitoring.models import Source, SourceEvent, Watch
 
@@ -24,9 +24,20 @@ def create_source(
     config: Mapping[str, JSON],
     watch: Watch | None = None,
     poll_interval: int = 300,
+    *,
+    from_shell: bool = False,
 ) -> Source:
-    """Create a source after its connector validated the config (ConfigInvalid otherwise)."""
+    """Create a source after its connector validated the config (ConfigInvalid otherwise).
+
+    ``from_shell`` says the caller is an operator on the server (the CLI); kinds that
+    read local files are refused otherwise (KindNotAllowed).
+    """
     connector = get_connector(kind)
+    if kind in SHELL_ONLY_KINDS and not from_shell:
+        raise KindNotAllowed(
+            f"sources of kind {kind!r} read files on the server and can only be added "
+            "from the command line (veilleur sources add / veilleur import)"
+        )
     clean = connector.validate_config(config)
     if watch is not None and watch.workspace_id != workspace.pk:
         raise ValueError("the watch belongs to another workspace")

@@ -185,7 +185,7 @@ class Command(BaseCommand):
         if not existing:
             name = self._source_name(workspace, path)
             return create_source(workspace, "file", name, config, watch=watch,
-                                 poll_interval=POLL_INTERVAL)
+                                 poll_interval=POLL_INTERVAL, from_shell=True)
         source = existing[0]
         if source.config != config:
             # The connector notices the new settings and reads the file again from

@@ -110,7 +110,8 @@ class Command(BaseCommand):
         config = _parse_config(options["config"], options["set"])
         try:
             source = create_source(
-                workspace, options["kind"], options["name"], config, watch, options["interval"]
+                workspace, options["kind"], options["name"], config, watch, options["interval"],
+                from_shell=True,
             )
         except (UnknownKind, ConfigInvalid) as exc:
             raise CommandError(str(exc)) from exc
