@@ -17,6 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veilleur.settings")
     from veilleur.config import ConfigError, load_config, load_dotenv_file
 
+    if args[1:2] == ["demo"]:
+        # The demo runs on a throw-away data directory: point the configuration at it
+        # before anything reads it (or writes a secret key where the user stands).
+        from veilleur.core.demo_env import prepare_demo_environment
+
+        prepare_demo_environment(args)
     load_dotenv_file()
     try:
         load_config()
