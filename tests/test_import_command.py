@@ -160,7 +160,7 @@ def test_a_crash_mid_import_resumes_and_stores_every_row_exactly_once(watch, tmp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_create_mentions", crash_on_second_batch)
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(CommandError, match="storing failed: RuntimeError: disk full"):
         run_import(str(file), "--watch", "Nuvia", "--batch-size", "10")
     assert Mention.objects.count() == 10  # the first batch was committed, the second rolled back
     assert Source.objects.get(kind="file").cursor["row"] == 10

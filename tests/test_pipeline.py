@@ -86,10 +86,12 @@ def test_a_failure_inside_the_transaction_loses_and_doubles_nothing(source, monk
         raise RuntimeError("worker died")
 
     monkeypatch.setattr(pipeline, "_match_watches", explode)
-    with pytest.raises(RuntimeError):
-        poll_source(source.pk, NOW)
+    report = poll_source(source.pk, NOW)
     source.refresh_from_db()
     assert Mention.objects.count() == 0 and source.cursor is None and source.cursor_version == 0
+    # Recorded as a failure with backoff, and the lease is given back.
+    assert report.health == Health.DEGRADED and "worker died" in source.last_error
+    assert source.lease_until is None and source.next_poll_at > NOW
     monkeypatch.undo()
     registry.KINDS["paged"] = "tests.fakes:PagedConnector"
     PagedConnector.ITEMS = [item(n) for n in range(1, 8)]

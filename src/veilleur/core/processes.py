@@ -91,22 +91,19 @@ def watch_parent() -> None:
 
 
 def enqueue_poll(source_id: int) -> object:
-    """Enqueue one source's poll; with the in-process backend, report a failed poll.
+    """Enqueue one source's poll; with the in-process backend, log a failed poll.
 
     The immediate backend runs the task right here and keeps its exception in the
-    result instead of raising, so it would go unseen; and a poll that crashed before
-    committing keeps the source's lease until it expires, so give it back at once.
+    result instead of raising, so it would otherwise go unseen.
     """
     from django_tasks import TaskResultStatus
 
-    from veilleur.monitoring.models import Source
     from veilleur.monitoring.tasks import poll_source_task
 
     result = poll_source_task.enqueue(source_id)
     if result.status == TaskResultStatus.FAILED:
         error = result.errors[-1].traceback if result.errors else "unknown error"
         log.error("poll of source %s failed:\n%s", source_id, error)
-        Source.objects.filter(pk=source_id).update(lease_until=None)
     return result
 
 

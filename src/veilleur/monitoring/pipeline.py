@@ -71,6 +71,13 @@ def poll_source(source_id: int, now: datetime | None = None) -> PollReport:
         store_batch(source, batch, expected_version, now, report, platform=connector.platform)
     except StaleCursor:
         report.error = "another poll stored this batch first"
+    except Exception as exc:
+        # Nothing was stored (the transaction rolled back). Back off like any failure
+        # instead of keeping the lease or retrying at once in a loop.
+        log.exception("storing a batch of source %s failed", source.pk)
+        report.fetched = 0
+        return _fail(source, report, f"storing failed: {type(exc).__name__}: {exc}", False,
+                     None, now)
     return report
 
 
