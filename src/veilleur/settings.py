@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "veilleur.core",
     "veilleur.accounts",
     "veilleur.monitoring",
+    "veilleur.search",
 ]
 
 MIDDLEWARE = [
