@@ -1,9 +1,9 @@
 """Phrase bank for scripts/make_demo_scenario.py (fictional scenario).
 
-Everything here is invented: the operator "Nuvia", its competitors, the news
+Everything here is invented: the operator "Fibrelune", its competitors, the news
 outlets, the journalist and the people. ``{slot}`` markers are filled by the
 generator (``{brand}``, ``{at}`` for the brand's handle, ``{city}``, ``{amount}``...);
-every text names the brand so that the demo watch ``Nuvia OR #nuvia OR @nuvia``
+every text names the brand so that the demo watch ``Fibrelune OR #fibrelune OR @fibrelune``
 matches it.
 """
 
@@ -84,9 +84,9 @@ SUFFIXES = {
     },
 }
 TAGS = {
-    "fr": ["#doubleprélèvement", "#Nuvia", "#NuviaRembourse", "#NuviaFail",
-           "#Nuvia #doubleprélèvement", "", "", "#doubleprélèvement #Nuvia"],
-    "en": ["#chargedtwice", "#Nuvia", "#NuviaFail", "#Nuvia #chargedtwice", "", ""],
+    "fr": ["#doubleprélèvement", "#Fibrelune", "#FibreluneRembourse", "#FibreluneFail",
+           "#Fibrelune #doubleprélèvement", "", "", "#doubleprélèvement #Fibrelune"],
+    "en": ["#chargedtwice", "#Fibrelune", "#FibreluneFail", "#Fibrelune #chargedtwice", "", ""],
 }
 
 
@@ -300,14 +300,15 @@ NORMAL = {
 OFFICIAL_NORMAL = {
     "fr": _t(
         "Maintenance programmée cette nuit entre 2 h et 5 h à {city}. Merci de votre patience. "
-        "#Nuvia",
-        "Astuce #Nuvia : redémarrez votre box depuis l'appli Nuvia & Moi, rubrique Assistance.",
-        "La fibre Nuvia arrive à {city} ! Testez votre éligibilité sur notre site.",
-        "Nuvia sera présent au salon du numérique de {city} ce week-end, venez nous voir !",
+        "#Fibrelune",
+        "Astuce #Fibrelune : redémarrez votre box depuis l'appli Fibrelune & Moi, rubrique "
+        "Assistance.",
+        "Le réseau fibre Fibrelune arrive à {city} ! Testez votre éligibilité sur notre site.",
+        "Fibrelune sera présent au salon du numérique de {city} ce week-end, venez nous voir !",
     ),
     "en": _t(
-        "Planned maintenance tonight 2-5am in {city}. Thanks for your patience. #Nuvia",
-        "#Nuvia tip: restart your box from the Nuvia & Me app, under Support.",
+        "Planned maintenance tonight 2-5am in {city}. Thanks for your patience. #Fibrelune",
+        "#Fibrelune tip: restart your box from the Fibrelune & Me app, under Support.",
     ),
 }
 
@@ -414,31 +415,32 @@ CRISIS = {
     },
     "news": [
         {"lang": "fr", "after_h": 3.2, "outlet": "courrier-numerique",
-         "title": "Des abonnés Nuvia prélevés deux fois",
-         "text": "De nombreux abonnés de l'opérateur Nuvia signalent un double prélèvement de "
+         "title": "Des abonnés Fibrelune prélevés deux fois",
+         "text": "De nombreux abonnés de l'opérateur Fibrelune signalent un double prélèvement de "
          "leur facture mensuelle. L'opérateur n'a pas encore réagi."},
         {"lang": "fr", "after_h": 4.1, "outlet": "reseaux-mobiles-hebdo",
-         "title": "Double prélèvement : le service client de Nuvia saturé",
-         "text": "Les appels au service client de Nuvia se multiplient depuis ce matin."},
+         "title": "Double prélèvement : le service client de Fibrelune saturé",
+         "text": "Les appels au service client de Fibrelune se multiplient depuis ce matin."},
         {"lang": "en", "after_h": 4.6, "outlet": "connected-ledger",
-         "title": "Nuvia customers report being charged twice",
-         "text": "Customers of French operator Nuvia say their monthly bill was taken twice."},
+         "title": "Fibrelune customers report being charged twice",
+         "text": "Customers of French operator Fibrelune say their monthly bill was taken twice."},
         {"lang": "fr", "after_h": 6.9, "outlet": "ouest-numerique",
-         "title": "Nuvia promet un remboursement sous 48 heures",
-         "text": "Nuvia reconnaît un incident technique à l'origine du double prélèvement et "
+         "title": "Fibrelune promet un remboursement sous 48 heures",
+         "text": "Fibrelune reconnaît un incident technique à l'origine du double prélèvement et "
          "promet un remboursement automatique sous 48 heures."},
         {"lang": "en", "after_h": 7.4, "outlet": "eurotelecom-wire",
-         "title": "Nuvia blames technical glitch for double billing, promises refunds",
-         "text": "Nuvia says the extra payments will be refunded automatically within 48 hours."},
+         "title": "Fibrelune blames technical glitch for double billing, promises refunds",
+         "text": "Fibrelune says the extra payments will be refunded automatically within 48 "
+         "hours."},
         {"lang": "fr", "after_h": 26.0, "outlet": "tech-riviera",
-         "title": "Double prélèvement Nuvia : les remboursements ont commencé",
-         "text": "Les premiers abonnés Nuvia touchés par le double prélèvement disent avoir été "
-         "remboursés."},
+         "title": "Double prélèvement Fibrelune : les remboursements ont commencé",
+         "text": "Les premiers abonnés Fibrelune touchés par le double prélèvement disent avoir "
+         "été remboursés."},
     ],
 }
 
 JOURNALIST_POST = (
-    "⚠️ #Nuvia : des centaines d'abonnés signalent un double prélèvement de leur facture ce "
+    "⚠️ #Fibrelune : des centaines d'abonnés signalent un double prélèvement de leur facture ce "
     "matin, certains se retrouvent à découvert. Le service client est saturé. Contacté, "
     "l'opérateur n'a pas encore réagi. #doubleprélèvement"
 )
@@ -450,8 +452,8 @@ JOURNALIST_COMMENTS = {
 STATEMENT = {
     "fr": "Information importante : un incident technique a entraîné un double prélèvement pour "
     "une partie de nos abonnés. Les sommes seront remboursées automatiquement sous 48 h, frais "
-    "bancaires compris sur justificatif. Toutes nos excuses. #Nuvia",
+    "bancaires compris sur justificatif. Toutes nos excuses. #Fibrelune",
     "en": "Important: a technical incident caused some customers to be charged twice. The extra "
     "payment will be refunded automatically within 48 hours, including bank fees on proof. We "
-    "apologise. #Nuvia",
+    "apologise. #Fibrelune",
 }

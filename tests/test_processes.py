@@ -228,8 +228,8 @@ def test_database_backend_scheduler_enqueues_and_the_worker_polls(install, tmp_p
 def due_replay_source(acme, tmp_path):
     path = tmp_path / "s.jsonl"
     path.write_text(
-        '{"offset_s": 0, "id": "a", "text": "Nuvia is fine", "author": {"handle": "x"}}\n'
-        '{"offset_s": 0, "id": "b", "text": "Nuvia is down", "author": {"handle": "y"}}\n',
+        '{"offset_s": 0, "id": "a", "text": "Fibrelune is fine", "author": {"handle": "x"}}\n'
+        '{"offset_s": 0, "id": "b", "text": "Fibrelune is down", "author": {"handle": "y"}}\n',
         encoding="utf-8",
     )
     return Source.objects.create(

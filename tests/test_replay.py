@@ -12,6 +12,7 @@ import pytest
 from veilleur.connectors.base import ConfigInvalid, SourceError
 from veilleur.connectors.registry import get_connector
 from veilleur.connectors.replay import ReplayConnector, load_scenario
+from veilleur.core.demo_setup import DEMO_QUERY
 from veilleur.demo import SCENARIO_PATH
 from veilleur.monitoring.models import Health, Mention, Source, Watch
 from veilleur.monitoring.pipeline import poll_source
@@ -28,7 +29,7 @@ def line(offset: float, n: int, kind: str = "normal", **extra: object) -> dict[s
         "author": {"handle": f"user{n}.bsky.example", "name": f"User {n}",
                    "followers": 10 * n, "verified": n == 3},
         "lang": "fr" if n % 2 else "en",
-        "text": f"Nuvia message {n}",
+        "text": f"Fibrelune message {n}",
         "url": f"https://bsky.invalid/post/{n}",
         "kind": kind,
     }
@@ -141,7 +142,7 @@ def test_a_cursor_resumes_where_it_stopped_and_the_end_stays_empty(scenario):
 def test_items_carry_author_platform_language_url_title_and_kind(tmp_path):
     path = write_scenario(tmp_path / "s.jsonl", [line(0, 3, "crisis", title="Un titre")])
     item = ReplayConnector().fetch(config(path), None, T0).items[0]
-    assert item.external_id == "m3" and item.text == "Nuvia message 3"
+    assert item.external_id == "m3" and item.text == "Fibrelune message 3"
     assert (item.author_handle, item.author_name) == ("user3.bsky.example", "User 3")
     assert item.author_followers == 30 and item.author_verified is True
     assert (item.platform, item.lang_hint, item.title) == ("bluesky", "fr", "Un titre")
@@ -213,7 +214,7 @@ def test_the_default_config_replays_the_bundled_scenario():
 
 @pytest.fixture
 def replay_source(acme, scenario):
-    Watch.objects.create(workspace=acme, name="Nuvia", query="Nuvia OR #nuvia OR @nuvia")
+    Watch.objects.create(workspace=acme, name="Fibrelune", query=DEMO_QUERY)
     return Source.objects.create(
         workspace=acme, name="replay", kind="replay", config=config(scenario)
     )
@@ -231,7 +232,7 @@ def test_polls_store_the_due_mentions_with_their_authors(replay_source):
     assert m3.author.verified and m3.lang == "fr" and m3.reach == 30
     assert m3.extra == {"scenario_kind": "normal"}
     assert m3.published_at == T0 - timedelta(seconds=7200 - 20)
-    assert list(m3.watches.values_list("name", flat=True)) == ["Nuvia"]
+    assert list(m3.watches.values_list("name", flat=True)) == ["Fibrelune"]
     replay_source.refresh_from_db()
     assert replay_source.cursor["position"] == 3
 

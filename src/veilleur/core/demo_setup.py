@@ -1,4 +1,4 @@
-"""What ``veilleur demo`` puts in its fresh database: a workspace replaying Nuvia's week."""
+"""What ``veilleur demo`` puts in its fresh database: a workspace replaying Fibrelune's week."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from veilleur.monitoring.models import Source, Watch
 from veilleur.monitoring.sources import create_source
 
 DEMO_USER = "demo"
-DEMO_WORKSPACE = "Nuvia (demo)"
-DEMO_QUERY = "Nuvia OR #nuvia OR @nuvia"
+DEMO_WORKSPACE = "Fibrelune (demo)"
+DEMO_QUERY = "Fibrelune OR #fibrelune OR @fibrelune"
 # The simulated week plays in about this many real seconds by default.
 DEMO_WALL_SECONDS = 600
 DEMO_POLL_SECONDS = 1
@@ -58,14 +58,14 @@ def create_demo(speed: float | None = None) -> Demo:
     password = secrets.token_urlsafe(12)
     user = User.objects.create_user(DEMO_USER, password=password)
     workspace = create_workspace(
-        DEMO_WORKSPACE, owner=user, languages=["fr", "en"], slug="nuvia-demo"
+        DEMO_WORKSPACE, owner=user, languages=["fr", "en"], slug="fibrelune-demo"
     )
     Watch.objects.create(
-        workspace=workspace, name="Nuvia", query=DEMO_QUERY, languages=["fr", "en"],
-        owned_accounts=["nuvia@nuvia.example", "nuvia.bsky.example"],
+        workspace=workspace, name="Fibrelune", query=DEMO_QUERY, languages=["fr", "en"],
+        owned_accounts=["fibrelune@fibrelune.example", "fibrelune.bsky.example"],
     )
     source = create_source(
-        workspace, "replay", "Nuvia week (fictional scenario)",
+        workspace, "replay", "Fibrelune week (fictional scenario)",
         {"scenario": "demo", "speed": speed, "batch_size": 500},
         from_shell=True,
     )

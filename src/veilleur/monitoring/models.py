@@ -29,7 +29,7 @@ class Watch(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="watches")
     name = models.CharField(_("name"), max_length=120)
     query = models.TextField(
-        _("query"), help_text=_('Terms to match, e.g. Nuvia OR "Nuvia Fibre".')
+        _("query"), help_text=_('Terms to match, e.g. Fibrelune OR "Fibrelune Box".')
     )
     languages = models.JSONField(_("languages"), default=list, blank=True)
     owned_accounts = models.JSONField(_("owned accounts"), default=list, blank=True)

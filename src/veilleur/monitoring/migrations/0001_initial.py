@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('query', models.TextField(help_text='Terms to match, e.g. Nuvia OR "Nuvia Fibre".', verbose_name='query')),
+                ('query', models.TextField(help_text='Terms to match, e.g. Fibrelune OR "Fibrelune Box".', verbose_name='query')),
                 ('languages', models.JSONField(blank=True, default=list, verbose_name='languages')),
                 ('owned_accounts', models.JSONField(blank=True, default=list, verbose_name='owned accounts')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),

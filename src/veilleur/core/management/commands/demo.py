@@ -23,7 +23,7 @@ def _minutes(seconds: float) -> str:
 class Command(BaseCommand):
     help = (
         "Start a throw-away Veilleur on a temporary SQLite database, replaying a fictional "
-        "week of mentions of 'Nuvia' with a billing crisis on day 5. Ctrl-C stops it and "
+        "week of mentions of 'Fibrelune' with a billing crisis on day 5. Ctrl-C stops it and "
         "removes its data."
     )
 
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         kept = "kept at exit (--keep)" if options["keep"] else "removed at exit"
         lines = [
             "",
-            "Veilleur demo: a fictional week of mentions of \"Nuvia\", a made-up operator.",
+            "Veilleur demo: a fictional week of mentions of \"Fibrelune\", a made-up operator.",
             f"  Open      {url}",
             f"  User      {demo.username}",
             f"  Password  {demo.password}",
