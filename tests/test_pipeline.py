@@ -111,7 +111,7 @@ CRASHING_POLL = textwrap.dedent(
     registry.KINDS["paged"] = "tests.fakes:PagedConnector"
     PagedConnector.ITEMS = [item(n) for n in range(1, 8)]
 
-    def die(source, mentions):
+    def die(source, mentions, *rest):
         # Mentions are written but not committed: the process vanishes right here.
         assert mentions
         os._exit(137)

@@ -1,68 +1,70 @@
-"""Watch queries (first cut): OR between groups, implicit AND inside a group.
+"""The watch query language (public API).
 
-``Nuvia OR "Nuvia Fibre" OR #nuvia`` matches a mention containing any of them;
-``nuvia panne OR nuvia outage`` needs both words of one group. Matching is case-
-and accent-insensitive, on whole words, phrases as consecutive words. The full boolean language
-(AND/NOT, wildcards, proximity, fields) replaces this module's parser in its own
-issue; the :func:`compile_query` / :meth:`Query.matches` interface stays.
+A watch's query says which mentions belong to it, in the boolean syntax users of
+Brandwatch and Talkwalker know. The full syntax is in ``docs/queries.md``; in short::
+
+    nuvia OR #nuvia OR @nuvia                 words, hashtags, handles
+    nuvia (panne OR coupure) -test            implicit AND, groups, NOT / -
+    "double prélèvement"  boulang*  colo?r    phrases and wildcards
+    nuvia NEAR/3 panne   "nuvia panne"~3      proximity, either order
+    nuvia ONEAR/3 panne                       proximity, in this order
+    {Orange}                                  exact case (and accents)
+    lang:fr source:mastodon author:@jo site:example.com country:fr
+    title:panne followers:>10000 followers:1000..5000
+
+Precedence, tightest first: NEAR/ONEAR, NOT, AND (explicit or implicit), OR.
+Matching is on whole words, case- and accent-insensitive, and understands French
+elision (``hôtel`` is found in ``l'hôtel``).
+
+API
+---
+``compile_query(source) -> Query``
+    Parse once; raise :class:`QuerySyntaxError` for a bad query.
+``Query.matches(doc) -> bool``
+    ``doc`` is a :class:`MentionDoc` or a plain ``str`` (the text, no fields).
+``Query.explain(doc) -> Explanation``
+    ``Explanation(matched, terms)``; each :class:`TermMatch` has ``term`` (as
+    written), ``query_start``/``query_end`` (its offsets in the query), ``matched``,
+    ``negated`` (under NOT) and ``spans`` (:class:`Span` ``(field, start, end)`` in
+    the mention's ``"text"`` or ``"title"``).
+``Query.canonical() -> str``
+    The normalised query; it compiles to an equal tree (``Query.ast``).
+``Query.source``, ``Query.ast``, ``Query.required``, ``Query.prefilterable``
+``MentionDoc(text, title="", lang="", source="", author="", site="", country="",
+followers=None)``
+    Frozen dataclass: what a query is matched against.
+``WatchMatcher({watch_id: Query}).match(doc) -> set[watch_id]``
+    All of a workspace's watches at once: the mention is tokenised once and an
+    Aho-Corasick prefilter skips the queries that cannot match.
+``QuerySyntaxError``
+    ``.code``, ``.position`` (0-based offset), ``.expected``, ``.params``,
+    ``.message(lang)`` in English or French (positions there count from 1);
+    ``str(error)`` is the English message.
+``MAX_QUERY_CHARS``, ``MAX_TERMS``, ``MAX_NEAR_DISTANCE``, ``MAX_DEPTH``
+    The limits a query must respect.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from veilleur.analysis.query_ast import MAX_NEAR_DISTANCE
+from veilleur.analysis.query_compiled import Query, compile_query
+from veilleur.analysis.query_errors import QuerySyntaxError
+from veilleur.analysis.query_lexer import MAX_QUERY_CHARS, MAX_TERMS
+from veilleur.analysis.query_match import Explanation, MentionDoc, Span, TermMatch
+from veilleur.analysis.query_parser import MAX_DEPTH
+from veilleur.analysis.query_prefilter import WatchMatcher
 
-from veilleur.analysis.text import words
-
-_TERM = re.compile(r'"([^"]*)"|(\S+)')
-
-
-class QuerySyntaxError(ValueError):
-    """The query cannot be parsed; ``position`` is the 0-based offset of the problem."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.position = position
-
-
-@dataclass(frozen=True)
-class Query:
-    """A compiled query: alternatives of groups; a group is phrases that must all appear."""
-
-    source: str
-    alternatives: tuple[tuple[str, ...], ...]
-
-    def matches(self, text: str) -> bool:
-        """True when every phrase of some group appears in ``text`` as whole words."""
-        joined = " " + " ".join(words(text)) + " "
-        return any(all(phrase in joined for phrase in group) for group in self.alternatives)
-
-
-def compile_query(source: str) -> Query:
-    """Parse ``source``; raise QuerySyntaxError pointing at the offending position."""
-    if source.count('"') % 2:
-        raise QuerySyntaxError("unclosed quote", source.rfind('"'))
-    alternatives: list[tuple[str, ...]] = []
-    group: list[str] = []
-    expect_term = True
-    for match in _TERM.finditer(source):
-        phrase, bare = match.group(1), match.group(2)
-        if bare is not None and bare.upper() == "OR":
-            if expect_term:
-                raise QuerySyntaxError("expected a term before OR", match.start())
-            expect_term = True
-            alternatives.append(tuple(group))
-            group = []
-            continue
-        folded = words(phrase if phrase is not None else bare)
-        if not folded:
-            raise QuerySyntaxError("empty term", match.start())
-        # Padded with spaces so that `in` on the padded text means whole words.
-        group.append(" " + " ".join(folded) + " ")
-        expect_term = False
-    if not group and not alternatives:
-        raise QuerySyntaxError("the query is empty", 0)
-    if expect_term:
-        raise QuerySyntaxError("expected a term after OR", len(source))
-    alternatives.append(tuple(group))
-    return Query(source=source, alternatives=tuple(alternatives))
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NEAR_DISTANCE",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "Explanation",
+    "MentionDoc",
+    "Query",
+    "QuerySyntaxError",
+    "Span",
+    "TermMatch",
+    "WatchMatcher",
+    "compile_query",
+]
