@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from tests.fakes import NOW, FakeConnector, install_fake_connector, make_mention, raw_item
 from veilleur.accounts.models import ApiToken, Role
-from veilleur.monitoring.models import Health, Source, SourceEvent, Watch
+from veilleur.monitoring.models import Health, Source, SourceEvent, Story, Watch
 from veilleur.monitoring.pipeline import poll_source
 from veilleur.monitoring.queries import is_secret_name, masked_config
 
@@ -59,7 +59,10 @@ def world(acme, globex, alice, bob, charlie, monkeypatch):
         workspace=globex, name="Globex feed", kind="fake", config={"name": "g"}
     )
     g_mention = make_mention(g_source, "Globex is great", watches=[g_watch])
+    # Members and counts: tests/test_api_stories.py; here, a route to keep isolated.
+    story = Story.objects.create(workspace=acme, first_seen_at=NOW, last_seen_at=NOW)
     return SimpleNamespace(
+        story=story,
         acme=acme, globex=globex, nuvia=nuvia, quiet=quiet, feed=feed, reviews=reviews,
         m_old=m_old, m_mid=m_mid, m_new=m_new,
         g_watch=g_watch, g_source=g_source, g_mention=g_mention,
@@ -105,6 +108,9 @@ def test_mentions_are_listed_newest_first_with_every_field(world):
         "reach": 500,
         "watch_ids": [world.nuvia.pk],
         "extra": {"rating": 1},
+        "highlight": None,  # only a search (q=...) highlights (tests/test_search.py)
+        "copies": 1,
+        "story": None,  # stories: tests/test_api_stories.py
     }
     assert body["items"][0]["author"] is None
 
@@ -548,6 +554,7 @@ ACME_OBJECT_ROUTES = [
     ("get", "/api/mentions/{m_old}"),
     ("get", "/api/sources/{feed}"),
     ("get", "/api/watches/{nuvia}"),
+    ("get", "/api/stories/{story}"),
     ("post", "/api/sources/{feed}/disable"),
     ("post", "/api/sources/{reviews}/enable"),
 ]
@@ -627,6 +634,7 @@ def test_the_openapi_document_is_valid_and_lists_the_routes(client):
         "/api/mentions", "/api/mentions/{mention_id}", "/api/sources",
         "/api/sources/{source_id}", "/api/sources/{source_id}/disable",
         "/api/sources/{source_id}/enable", "/api/watches", "/api/watches/{watch_id}",
+        "/api/stories/{story_id}",
     }
     assert set(spec["paths"]["/api/sources"]) == {"get", "post"}
     schemes = spec["components"]["securitySchemes"]

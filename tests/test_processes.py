@@ -69,7 +69,11 @@ def wait_until(predicate, timeout: float, interval: float = 0.2):
 def mention_count(database: Path) -> int:
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
-            return db.execute("select count(*) from monitoring_mention").fetchone()[0]
+            # Items stored: mentions, and the exact copies counted in them (docs/stories.md).
+            return db.execute(
+                "select (select count(*) from monitoring_mention)"
+                " + (select count(*) from monitoring_mentioncopy)"
+            ).fetchone()[0]
     except sqlite3.Error:
         return 0
 

@@ -283,7 +283,7 @@ def test_an_empty_workspace_says_so(client_of, alice):
         ("lang=fr", "Acme livraison", "Acme support"),
         ("lang=en", "Acme support", "Acme livraison"),
         ("sentiment=positive", "Acme support", "Acme livraison"),
-        ("q=SUPPORT", "Acme support", "Acme livraison"),
+        ("q=SUPPORT", "Acme <mark>support</mark>", "Acme livraison"),  # hits highlighted
         ("q=retard", "Acme livraison", "Acme support"),
     ],
 )

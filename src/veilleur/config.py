@@ -61,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TASK_BACKEND", "immediate", "Background work: immediate, database or redis."),
     Setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis URL for TASK_BACKEND=redis.", True),
     Setting("SCHEDULER_INTERVAL", "5", "Seconds between two scheduler passes."),
+    Setting("STORY_WINDOW_DAYS", "7", "Days within which copies and near-duplicates group."),
     Setting("ALLOW_PRIVATE_NETWORKS", "false", "Allow fetching URLs on private networks."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 )
@@ -83,6 +84,7 @@ class Config:
     task_backend: str
     redis_url: str
     scheduler_interval: float
+    story_window_days: float
     allow_private_networks: bool
     log_level: str
     sources: dict[str, str] = field(default_factory=dict, compare=False)
@@ -234,6 +236,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         "redis_url": lambda: _redis_url(n("REDIS_URL"), text("REDIS_URL")),
         "scheduler_interval": lambda: _float(
             n("SCHEDULER_INTERVAL"), text("SCHEDULER_INTERVAL"), 0.1, 3600
+        ),
+        "story_window_days": lambda: _float(
+            n("STORY_WINDOW_DAYS"), text("STORY_WINDOW_DAYS"), 0.1, 90
         ),
         "allow_private_networks": lambda: _bool(
             n("ALLOW_PRIVATE_NETWORKS"), text("ALLOW_PRIVATE_NETWORKS")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from veilleur.monitoring.models import Health, Mention, Sentiment, Source, Watch
+from veilleur.monitoring.models import Health, Mention, Sentiment, Source, Story, Watch
 from veilleur.monitoring.queries import MAX_SEARCH_CHARS, MentionFilter, masked_config
 
 MAX_PAGE_SIZE = 200
@@ -67,6 +67,23 @@ class AuthorOut(Schema):
     platform: str
 
 
+class StoryRef(Schema):
+    """The story a mention belongs to, in brief (GET /api/stories/{id} for the members)."""
+
+    id: int
+    mention_count: int = Field(description="Stored mentions in the story.")
+    copies: int = Field(description="Items in the story, exact copies included.")
+    sources: list[int] = Field(description="Ids of the sources the story was seen in.")
+
+    @staticmethod
+    def resolve_copies(obj: Story) -> int:
+        return obj.copy_count
+
+    @staticmethod
+    def resolve_sources(obj: Story) -> list[int]:
+        return list(obj.source_ids or [])
+
+
 class MentionOut(Schema):
     id: int
     source_id: int
@@ -83,6 +100,12 @@ class MentionOut(Schema):
     reach: int | None
     watch_ids: list[int]
     extra: dict[str, Any]
+    copies: int = Field(
+        description="Identical items of this source it stands for, itself included."
+    )
+    story: StoryRef | None = Field(
+        description="Its near-duplicate story (other sources, authors), or null when alone."
+    )
 
     @staticmethod
     def resolve_watch_ids(obj: Mention) -> list[int]:
@@ -92,6 +115,24 @@ class MentionOut(Schema):
 
 class MentionPage(Page):
     items: list[MentionOut]
+
+
+class StoryOut(StoryRef):
+    """A story: near-duplicate mentions across sources and authors (docs/stories.md)."""
+
+    first_mention_id: int | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    author_count: int = Field(description="Distinct authors, of copies too.")
+    members: list[MentionOut] = Field(description="Its mentions, newest first, up to limit.")
+
+    @staticmethod
+    def resolve_members(obj: Story) -> list[Mention]:
+        return list(getattr(obj, "member_list", []))
+
+
+class StoryParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description="Members to return.")
 
 
 class MentionFilters(Schema):
@@ -106,7 +147,10 @@ class MentionFilters(Schema):
     since: datetime | None = Field(None, description="Published at or after (ISO 8601).")
     until: datetime | None = Field(None, description="Published before (ISO 8601).")
     q: str | None = Field(
-        None, max_length=MAX_SEARCH_CHARS, description="Text or title contains (any case)."
+        None,
+        max_length=MAX_SEARCH_CHARS,
+        description='Full-text search in title and text: words, "phrases", prefix*, '
+        "-exclusions (see docs/search.md).",
     )
     after_id: int | None = Field(
         None,

@@ -77,7 +77,7 @@ class MentionFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
     )
     q = forms.CharField(
-        label=_("Text contains"), required=False, max_length=MAX_QUERY_CHARS, strip=True,
+        label=_("Search"), required=False, max_length=MAX_QUERY_CHARS, strip=True,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. refund")}),
     )
 

@@ -151,6 +151,40 @@ class MentionStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
+class Story(models.Model):
+    """Near-duplicate mentions across sources and authors: one thing spreading.
+
+    Retweets, syndicated copies of an article, a copy-paste campaign. A story exists
+    from its second member on (``veilleur.monitoring.stories``); its counts are
+    recomputed from its members whenever one joins, so they never drift.
+    """
+
+    # Indexed by story_recent (workspace first); a second index would only slow inserts.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="stories", db_index=False
+    )
+    first_mention = models.ForeignKey(
+        "Mention", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    # Stored mentions; items including absorbed copies; distinct authors of both.
+    mention_count = models.PositiveIntegerField(_("mentions"), default=0)
+    copy_count = models.PositiveIntegerField(_("copies"), default=0)
+    author_count = models.PositiveIntegerField(_("authors"), default=0)
+    source_ids = models.JSONField(default=list, blank=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("story")
+        verbose_name_plural = _("stories")
+        indexes = [models.Index(fields=["workspace", "-last_seen_at"], name="story_recent")]
+
+    def __str__(self) -> str:
+        return f"story {self.pk} ({self.mention_count})"
+
+
 class Mention(models.Model):
     """One post, article, review or comment that a source returned."""
 
@@ -174,6 +208,16 @@ class Mention(models.Model):
     # Connector-specific facts kept verbatim: thread/parent ids, rating, country...
     extra = models.JSONField(default=dict, blank=True)
     watches = models.ManyToManyField(Watch, related_name="mentions", blank=True)
+    # Dedup (veilleur.analysis.dedup, docs/stories.md): the URL without tracking
+    # parameters, the MinHash of the story words (None when too short to compare),
+    # the near-duplicate story, and how many identical items of this source it stands
+    # for (itself included; the others are MentionCopy rows).
+    canonical_url = models.CharField(max_length=2048, blank=True)
+    signature = models.BinaryField(null=True, blank=True, editable=False)
+    story = models.ForeignKey(
+        Story, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    copies = models.PositiveIntegerField(_("copies"), default=1)
 
     objects = WorkspaceQuerySet.as_manager()
 
@@ -184,7 +228,59 @@ class Mention(models.Model):
                 fields=["source", "external_id"], name="unique_mention_per_source"
             )
         ]
-        indexes = [models.Index(fields=["workspace", "-published_at"], name="mention_recent")]
+        indexes = [
+            models.Index(fields=["workspace", "-published_at"], name="mention_recent"),
+            # Copies are looked up per source; with the source first, the database
+            # does not fall back to scanning the whole source (docs/stories.md).
+            models.Index(fields=["source", "content_hash"], name="mention_source_hash"),
+            models.Index(fields=["source", "canonical_url"], name="mention_source_url"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_id}"
+
+
+class MentionCopy(models.Model):
+    """An exact duplicate of a stored mention in the same source, counted, not stored.
+
+    Keeping its external id makes a re-fetch of the same item a no-op (the pipeline
+    skips ids it has either stored or absorbed); keeping its author and time lets
+    story and volume counts see a copy-paste campaign's many authors.
+    """
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="copy_items")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=512)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_copy_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id} (copy of {self.mention_id})"
+
+
+class StoryAuthor(models.Model):
+    """An author seen in a story (as a member's or a copy's author), once.
+
+    It lets a batch tell in a few lookups whether an author is new to a story, so
+    that ``Story.author_count`` is counted as mentions arrive instead of recounted.
+    """
+
+    # The unique constraint's index (story first) serves lookups by story.
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+", db_index=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["story", "author"], name="unique_story_author")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.story_id}:{self.author_id}"

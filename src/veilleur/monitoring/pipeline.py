@@ -10,7 +10,7 @@ batch, and mentions are unique on source + external id).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,11 +19,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
-from veilleur.analysis.query import Query, QuerySyntaxError, compile_query
 from veilleur.connectors.base import JSON, Batch, RawItem, SourceError
 from veilleur.connectors.registry import get_connector
+from veilleur.monitoring import copies, stories
 from veilleur.monitoring.health import next_state
-from veilleur.monitoring.models import Author, Health, Mention, Source, SourceEvent, Watch
+from veilleur.monitoring.matching import link_new_mentions
+from veilleur.monitoring.models import (
+    Author,
+    Health,
+    Mention,
+    MentionCopy,
+    Source,
+    SourceEvent,
+)
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
@@ -38,7 +46,8 @@ class PollReport:
     source_id: int
     fetched: int = 0
     stored: int = 0
-    skipped: int = 0  # already stored (same source + external id)
+    skipped: int = 0  # already stored or counted (same source + external id)
+    copies: int = 0  # exact duplicates of a stored mention: counted, not stored
     invalid: int = 0
     health: str = Health.OK
     error: str = ""
@@ -89,7 +98,11 @@ def store_batch(
     report: PollReport | None = None,
     platform: str = "",
 ) -> PollReport:
-    """Normalise and store a batch, and commit its cursor, atomically."""
+    """Normalise and store a batch, and commit its cursor, atomically.
+
+    Exact duplicates of a mention of the same source become copies of it; new
+    mentions join the story of their near-duplicates (docs/stories.md).
+    """
     report = report or PollReport(source_id=source.pk)
     items = _normalise_all(batch.items, now, report)
     with transaction.atomic():
@@ -98,9 +111,17 @@ def store_batch(
         report.skipped += len(items) - len(new)
         if new:
             authors = _upsert_authors(source, new, platform)
-            mentions = _create_mentions(source, new, authors, platform, now)
-            _match_watches(source, mentions)
+            plan = copies.plan_copies(source, new)
+            grouping = stories.plan_stories(source.workspace_id, plan.originals, plan.signatures)
+            mentions = _create_mentions(source, plan, grouping, authors, platform, now)
+            new_copies = copies.record_copies(
+                source, plan, mentions,
+                lambda item: authors.get((item.platform or platform, item.author_handle)), now,
+            )
+            _match_watches(source, mentions, platform)
+            stories.finish_stories(grouping, mentions, new_copies)
             report.stored += len(mentions)
+            report.copies += plan.copy_count
     source.refresh_from_db()
     report.health = source.health
     return report
@@ -155,14 +176,16 @@ def _commit_cursor(
 
 
 def _new_items(source: Source, items: list[NormalisedItem]) -> list[NormalisedItem]:
+    """Items whose id this source has neither stored nor counted as a copy."""
     ids = [item.external_id for item in items]
     known: set[str] = set()
     for start in range(0, len(ids), 500):  # keep under SQLite's variable limit
-        known.update(
-            Mention.objects.filter(
-                source=source, external_id__in=ids[start : start + 500]
-            ).values_list("external_id", flat=True)
-        )
+        chunk = ids[start : start + 500]
+        for model in (Mention, MentionCopy):
+            known.update(
+                model.objects.filter(source=source, external_id__in=chunk)  # type: ignore[attr-defined]
+                .values_list("external_id", flat=True)
+            )
     return [item for item in items if item.external_id not in known]
 
 
@@ -214,13 +237,14 @@ def _upsert_authors(
 
 def _create_mentions(
     source: Source,
-    items: list[NormalisedItem],
+    plan: copies.CopyPlan,
+    grouping: stories.StoryPlan,
     authors: dict[tuple[str, str], Author],
     platform: str,
     now: datetime,
 ) -> list[Mention]:
     mentions = []
-    for item in items:
+    for item in plan.originals:
         author = authors.get((item.platform or platform, item.author_handle))
         reach = item.reach if item.reach is not None else item.author_followers
         mentions.append(
@@ -237,42 +261,22 @@ def _create_mentions(
                 fetched_at=now,
                 reach=reach,
                 content_hash=item.content_hash,
+                canonical_url=plan.urls[item.external_id],
+                signature=plan.signatures[item.external_id],
+                story_id=grouping.story_of.get(item.external_id),
                 extra=item.extra,
             )
         )
     return Mention.objects.bulk_create(mentions, batch_size=500)
 
 
-def compiled_watches(watches: Iterable[Watch]) -> list[tuple[Watch, Query]]:
-    """Active watches with their compiled query; a broken query is logged and skipped."""
-    out = []
-    for watch in watches:
-        try:
-            out.append((watch, compile_query(watch.query)))
-        except QuerySyntaxError as exc:
-            log.warning("watch %s has an invalid query: %s", watch.pk, exc)
-    return out
-
-
-def _match_watches(source: Source, mentions: list[Mention]) -> None:
+def _match_watches(source: Source, mentions: list[Mention], platform: str = "") -> None:
+    if source.watch_id is None:
+        link_new_mentions(source.workspace_id, mentions, platform)
+        return
     through = Mention.watches.through
-    if source.watch_id is not None:
-        links = [through(mention_id=m.pk, watch_id=source.watch_id) for m in mentions]
-    else:
-        watches = compiled_watches(
-            Watch.objects.filter(workspace_id=source.workspace_id, is_active=True)
-        )
-        links = [
-            through(mention_id=m.pk, watch_id=watch.pk)
-            for m in mentions
-            for watch, query in watches
-            if _language_ok(watch, m) and query.matches(f"{m.title}\n{m.text}")
-        ]
+    links = [through(mention_id=m.pk, watch_id=source.watch_id) for m in mentions]
     through.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
-
-
-def _language_ok(watch: Watch, mention: Mention) -> bool:
-    return not watch.languages or not mention.lang or mention.lang in watch.languages
 
 
 def _fail(

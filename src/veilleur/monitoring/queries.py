@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from veilleur.accounts.models import Workspace
 from veilleur.monitoring.models import Mention, Source, Watch
+from veilleur.search.backends import restrict as full_text_matches
 
 # A text search longer than this is almost certainly not typed by a person; it
-# would only make the LIKE scan slower.
+# would only make the full-text query slower.
 MAX_SEARCH_CHARS = 200
 MASK = "***"
 
@@ -65,7 +66,9 @@ def filter_mentions(mentions: QuerySet[Mention], f: MentionFilter) -> QuerySet[M
         mentions = mentions.filter(published_at__lt=_aware(f.until))
     text = f.text.strip()[:MAX_SEARCH_CHARS]
     if text:
-        mentions = mentions.filter(Q(text__icontains=text) | Q(title__icontains=text))
+        # Full-text search (veilleur.search): whole words in any case and accents,
+        # "phrases", prefix*, -exclusions; title and text. See docs/search.md.
+        mentions = full_text_matches(mentions, text)
     if f.after_id is not None:
         mentions = mentions.filter(pk__gt=f.after_id)
     return mentions
@@ -75,7 +78,7 @@ def mentions_in(workspace: Workspace, filters: MentionFilter | None = None) -> Q
     """The workspace's mentions matching ``filters``, newest first (see MentionFilter)."""
     f = filters or MentionFilter()
     qs = filter_mentions(Mention.objects.for_workspace(workspace), f)
-    qs = qs.select_related("author").prefetch_related("watches")
+    qs = qs.select_related("author", "story").prefetch_related("watches")
     if f.after_id is not None:
         return qs.order_by("pk")
     return qs.order_by("-published_at", "-pk")

@@ -28,13 +28,16 @@ from veilleur.accounts.services import AccessDenied, require_role, role_in
 from veilleur.analysis.normalise import safe_url
 from veilleur.monitoring.filters import MentionFilterForm
 from veilleur.monitoring.health import IllegalTransition
-from veilleur.monitoring.models import Health, Mention, Source, Watch
+from veilleur.monitoring.models import Health, Mention, Source, Story, Watch
 from veilleur.monitoring.sources import set_enabled
+from veilleur.search.services import highlights_for
 
 PAGE_SIZE = 50
 # A poll returns at most this many new mentions; the page is a view, not an archive.
 LIVE_LIMIT = 50
 POLL_SECONDS = 4
+# A story's other members shown when its row is expanded (newest first).
+STORY_MEMBERS_SHOWN = 20
 # Query parameters that are not filters: kept out of the links that carry the filters.
 NON_FILTER_PARAMS = {"page", "after"}
 
@@ -92,6 +95,15 @@ def _displayable(mentions: list[Mention]) -> list[Mention]:
     return mentions
 
 
+def _highlight_search(mentions: list[Mention], form: MentionFilterForm) -> None:
+    """With a text search, attach ``highlight`` (title and snippet, hits in ``<mark>``)."""
+    search = getattr(form, "cleaned_data", {}).get("q") or ""
+    if search:
+        found = highlights_for(mentions, search)
+        for mention in mentions:
+            mention.highlight = found.get(mention.pk)  # type: ignore[attr-defined]
+
+
 @workspace_required
 @require_GET
 def mention_list(request: HttpRequest) -> HttpResponse:
@@ -105,10 +117,12 @@ def mention_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(_with_details(filtered).order_by("-published_at", "-id"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     live = page.number == 1
+    mentions = _group_by_story(_displayable(list(page.object_list)))
+    _highlight_search(mentions, form)  # search: <mark> the hits (veilleur.search)
     context = {
         "form": form,
         "page": page,
-        "mentions": _displayable(list(page.object_list)),
+        "mentions": mentions,
         "total": paginator.count,
         "filters": filter_querystring(request),
         "live": live,
@@ -117,6 +131,48 @@ def mention_list(request: HttpRequest) -> HttpResponse:
         "poll_seconds": POLL_SECONDS,
     }
     return render(request, "monitoring/mentions.html", context)
+
+
+def _group_by_story(mentions: list[Mention]) -> list[Mention]:
+    """One row per story on the page: its newest member, with ``story_group`` attached.
+
+    The story's other members are behind an expandable list (:func:`story_members`),
+    so a story syndicated by 200 sites takes one row, not 200.
+    """
+    ids = {m.story_id for m in mentions if m.story_id is not None}
+    groups = {s.pk: s for s in Story.objects.filter(pk__in=ids, mention_count__gt=1)}
+    shown: list[Mention] = []
+    seen: set[int] = set()
+    for mention in mentions:
+        story = groups.get(mention.story_id) if mention.story_id is not None else None
+        if story is not None:
+            if story.pk in seen:
+                continue
+            seen.add(story.pk)
+        mention.story_group = story  # type: ignore[attr-defined]
+        shown.append(mention)
+    return shown
+
+
+@workspace_required
+@require_GET
+def story_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """The other members of a story (the partial behind "+N similar"), newest first."""
+    workspace = workspace_of(request)
+    story = get_object_or_404(Story.objects.for_workspace(workspace), pk=pk)
+    members = _with_details(
+        Mention.objects.for_workspace(workspace).filter(story=story)
+    ).order_by("-published_at", "-id")
+    exclude = request.GET.get("exclude", "")
+    if exclude.isdigit() and len(exclude) < 19:
+        members = members.exclude(pk=int(exclude))
+    shown = _displayable(list(members[: STORY_MEMBERS_SHOWN + 1]))
+    context = {
+        "story": story,
+        "members": shown[:STORY_MEMBERS_SHOWN],
+        "more": members.count() - STORY_MEMBERS_SHOWN if len(shown) > STORY_MEMBERS_SHOWN else 0,
+    }
+    return render(request, "monitoring/_story_members.html", context)
 
 
 def _live_mentions(request: HttpRequest, filtered: QuerySet[Mention]) -> HttpResponse:
@@ -201,4 +257,7 @@ def watch_list(request: HttpRequest) -> HttpResponse:
         .annotate(mention_count=Count("mentions"))
         .order_by("name")
     )
-    return render(request, "monitoring/watches.html", {"watches": watches})
+    role = role_in(request.user, workspace)  # type: ignore[arg-type]
+    can_manage = role is not None and role.at_least(Role.MANAGER)
+    context = {"watches": watches, "can_manage": can_manage}
+    return render(request, "monitoring/watches.html", context)

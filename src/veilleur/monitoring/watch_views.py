@@ -70,7 +70,8 @@ def highlight(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHAR
     """``text`` escaped, with ``<mark>`` around ``spans``, cut around the first one."""
     start = max(0, min((s for s, _e in spans), default=0) - limit // 3)
     end = min(len(text), start + limit)
-    parts, cursor = [], start
+    parts: list[str] = []
+    cursor = start
     for s, e in sorted(spans):
         s, e = max(s, cursor), min(e, end)
         if s >= e:
