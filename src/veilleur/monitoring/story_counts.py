@@ -92,7 +92,7 @@ def count_arrivals(member_ids: Sequence[int], copy_ids: Sequence[int]) -> dict[i
 
 def _apply(ids: list[int], deltas: dict[int, _Delta]) -> dict[int, int]:
     current = list(
-        Story.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        Story.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
         .values_list("pk", *COUNTED, "first_mention__published_at")
     )
     wanted_pairs = {(s, a) for s in ids for a in deltas[s].authors}
