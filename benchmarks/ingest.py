@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import random
 import re
 import statistics
@@ -25,6 +24,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from machine import describe as describe_machine  # benchmarks/machine.py
 
 SEED = 20240305
 BRANDS = ["Nuvia", "Nuvia Fibre", "NuviaBox"]
@@ -133,20 +134,6 @@ def run_import(file: Path, batch_size: int) -> tuple[float, float, int, str]:
     return wall, inner, usage.ru_maxrss, output
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{model}; {os.cpu_count()} logical CPUs ({usable} usable); "
-            f"Python {platform.python_version()}; {platform.system()} {platform.release()}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -172,7 +159,7 @@ def main() -> None:
     print(f"\nrows/s, median of {args.runs}{caveat}: {args.rows / wall:,.0f} (whole command), "
           f"{args.rows / inner:,.0f} (import loop)")
     print(f"peak RSS of the import process: {max(peaks) / 1024:.0f} MiB")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine()}")
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from machine import describe as describe_machine  # benchmarks/machine.py
 
 from veilleur.analysis.query import MentionDoc, Query, WatchMatcher, compile_query
 
@@ -145,19 +146,6 @@ def rate(run: Callable[[MentionDoc], set[int]], docs: list[MentionDoc], runs: in
     return statistics.median(rates)
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()} "
-            f"({platform.python_implementation()}), {platform.system()} {platform.release()}")
-
-
 def pin_to_one_core() -> str:
     if hasattr(os, "sched_setaffinity"):
         cpu = min(os.sched_getaffinity(0))
@@ -180,7 +168,7 @@ def main() -> None:
     rng = random.Random(SEED)
     docs = mentions(load_texts(args.data), rng)
     rng.shuffle(docs)
-    print(f"machine: {machine()}; {pin_to_one_core()}")
+    print(f"machine: {describe_machine()}; {pin_to_one_core()}")
     print(f"mentions: {len(docs)} real texts; median of {args.runs} runs "
           f"({args.naive_runs} runs on {args.naive_mentions} mentions without prefilter)")
     print(f"{'queries':>8} {'prefilter':>12} {'no prefilter':>13} {'speed-up':>9} "

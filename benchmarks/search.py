@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -31,6 +29,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from machine import describe as describe_machine  # benchmarks/machine.py
 
 SEED = 20250601
 PAGE = 50
@@ -209,19 +209,6 @@ def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times) * 1000, result
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}; {os.cpu_count()} logical CPUs; Python {platform.python_version()}; "
-            f"SQLite {sqlite3.sqlite_version}; {platform.system()} {platform.release()}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -265,7 +252,7 @@ def main() -> None:
 
         view_ms, _ = timed(page_view, max(3, args.runs // 2))
         print(f"\nmentions page queryset path (count + first page), common term: {view_ms:.0f} ms")
-        print(f"machine: {machine()}")
+        print(f"machine: {describe_machine()}")
     finally:
         if args.keep:
             print(f"kept {data}")
