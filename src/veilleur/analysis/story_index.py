@@ -181,21 +181,20 @@ class StoryIndex(Generic[K]):
         close = np.flatnonzero(agree >= self.params.threshold * signature.size)
         if close.size == 0:
             return None
-        # Few candidates are that similar: the rest is plain Python. Most similar first,
-        # then earliest, then first indexed; within the window, and the anchor agreeing.
-        now, window = _seconds(at), self.window.total_seconds()
-        ranked = []
-        for n in close.tolist():
-            slot = int(slots[n])
-            at_slot = float(self._times[slot])
-            if abs(at_slot - now) <= window:
-                ranked.append((-int(agree[n]), at_slot, int(self._seqs[slot]), slot))
-        for neg_agree, _, _, slot in sorted(ranked):
+        # Within the window; then most similar first, then earliest, then first indexed
+        # (ranked in numpy: template-heavy sources give hundreds of close candidates).
+        near = slots[close]
+        near_agree = agree[close]
+        times = self._times[near]
+        inside = np.abs(times - _seconds(at)) <= self.window.total_seconds()
+        near, near_agree, times = near[inside], near_agree[inside], times[inside]
+        for n in np.lexsort((self._seqs[near], times, -near_agree)).tolist():
+            slot = int(near[n])
             story = self._stories[slot]
             if self._anchor_allows(signature, story):
                 key = self._keys[slot]
                 assert key is not None
-                return Match(key=key, story=story, similarity=-neg_agree / signature.size)
+                return Match(key=key, story=story, similarity=int(near_agree[n]) / signature.size)
         return None
 
     def group(self, key: K, signature: Signature | None, at: datetime) -> Hashable:
