@@ -272,3 +272,14 @@ def test_the_documented_examples_compile():
     for line in lines:
         query = compile_query(line)
         assert compile_query(query.canonical()).ast == query.ast
+
+
+def test_a_negated_title_filter_ignores_the_text():
+    # Found by the explain/matches property test: the prefilter for title: looked at
+    # the whole mention, so a text containing the word hid an empty title.
+    from veilleur.analysis.query import MentionDoc
+
+    query = compile_query("title:(NOT nuvia)")
+    assert query.matches(MentionDoc(text="nuvia", title=""))
+    assert not query.matches(MentionDoc(text="", title="Nuvia"))
+    assert query.explain(MentionDoc(text="nuvia", title="")).matched

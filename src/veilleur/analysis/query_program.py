@@ -48,11 +48,23 @@ def _necessary(node: Node) -> Test | None:
         return tests[0] if len(tests) == 1 else _all(tests)
     if isinstance(node, Near):
         return _all([compile_test(node.left), compile_test(node.right)])
-    if isinstance(node, Title):
+    if isinstance(node, Title) and not _negates(node.query):
         # The title's words are in the haystack too (and a phrase cannot cross into
-        # the text: a lone newline separates them there).
+        # the text: a lone newline separates them there). Under NOT this no longer
+        # holds: `title:(NOT x)` is true of a title without x whatever the text says.
         return compile_test(node.query)
     return None
+
+
+def _negates(node: Node) -> bool:
+    """True when a NOT appears anywhere under ``node``."""
+    if isinstance(node, Not):
+        return True
+    if isinstance(node, And | Or):
+        return any(_negates(operand) for operand in node.operands)
+    if isinstance(node, Title):
+        return _negates(node.query)
+    return False
 
 
 def _haystack_test(words: list[Term]) -> Test:
