@@ -272,6 +272,26 @@ def test_mentions_are_newest_first_and_paginated_by_fifty(client_of, alice, acme
     assert 'id="live-poller"' not in second  # only the first page updates live
 
 
+def test_search_results_are_newest_first_and_paginated(client_of, alice, acme, globex):
+    source = make_source(acme)
+    other = make_source(acme, name="Other")
+    for i in range(55):
+        make_mention(source, f"panne numéro {i:02d}.")
+    make_mention(other, "panne ailleurs")  # filtered out by source
+    make_mention(source, "tout va bien")  # no hit
+    make_mention(make_source(globex), "panne chez Globex")  # other workspace
+    client = client_of(alice)
+    url = reverse("mentions") + f"?q=panne&source={source.pk}"
+    first = body(client.get(url))
+    assert first.count('class="mention"') == 50 and "Page 1 of 2" in first
+    assert first.index("numéro 54.") < first.index("numéro 53.")
+    assert "<mark>panne</mark>" in first
+    second = body(client.get(url + "&page=2"))
+    assert second.count('class="mention"') == 5 and "numéro 00." in second
+    for page in (first, second):
+        assert "ailleurs" not in page and "tout va bien" not in page and "Globex" not in page
+
+
 def test_an_empty_workspace_says_so(client_of, alice):
     page = body(client_of(alice).get(reverse("mentions")))
     assert "No mentions yet." in page

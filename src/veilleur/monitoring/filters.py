@@ -114,12 +114,12 @@ class MentionFilterForm(forms.Form):
         self.is_valid()
         return any(v not in (None, "") for v in getattr(self, "cleaned_data", {}).values())
 
-    def apply(self, mentions: QuerySet[Mention]) -> QuerySet[Mention]:
-        """Narrow ``mentions`` by the valid filters (invalid ones are shown as errors)."""
+    def to_filter(self) -> MentionFilter:
+        """The valid filters as a MentionFilter (invalid ones are shown as errors)."""
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = getattr(self, "cleaned_data", {})
         date_from, date_to = data.get("date_from"), data.get("date_to")
-        return filter_mentions(mentions, MentionFilter(
+        return MentionFilter(
             watch_id=data["watch"].pk if data.get("watch") else None,
             source_id=data["source"].pk if data.get("source") else None,
             lang=data.get("lang") or "",
@@ -127,7 +127,11 @@ class MentionFilterForm(forms.Form):
             since=start_of_day(date_from) if date_from else None,
             until=start_of_day(date_to + timedelta(days=1)) if date_to else None,
             text=data.get("q") or "",
-        ))
+        )
+
+    def apply(self, mentions: QuerySet[Mention]) -> QuerySet[Mention]:
+        """Narrow ``mentions`` by the valid filters."""
+        return filter_mentions(mentions, self.to_filter())
 
 
 def start_of_day(day: date) -> datetime:
