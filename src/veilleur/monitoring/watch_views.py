@@ -13,8 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +25,8 @@ from veilleur.monitoring.models import Mention, Watch
 from veilleur.monitoring.tasks import rematch_watch_task
 from veilleur.monitoring.views import workspace_of, workspace_required
 from veilleur.monitoring.watch_forms import WatchForm, query_error_message
+from veilleur.search.highlight import merge_spans
+from veilleur.search.highlight import render as render_snippet
 
 PREVIEW_SCAN = 500  # newest mentions the preview looks at
 PREVIEW_SHOWN = 20
@@ -66,25 +67,6 @@ class PreviewRow:
     snippet: SafeString
 
 
-def highlight(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHARS) -> SafeString:
-    """``text`` escaped, with ``<mark>`` around ``spans``, cut around the first one."""
-    start = max(0, min((s for s, _e in spans), default=0) - limit // 3)
-    end = min(len(text), start + limit)
-    parts: list[str] = []
-    cursor = start
-    for s, e in sorted(spans):
-        s, e = max(s, cursor), min(e, end)
-        if s >= e:
-            continue
-        parts.append(escape(text[cursor:s]))
-        parts.append(f"<mark>{escape(text[s:e])}</mark>")
-        cursor = e
-    parts.append(escape(text[cursor:end]))
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
-    return mark_safe(prefix + "".join(parts) + suffix)  # noqa: S308 (every part is escaped)
-
-
 def _text_spans(spans: list[Span]) -> list[tuple[int, int]]:
     return [(span.start, span.end) for span in spans if span.field == "text"]
 
@@ -113,7 +95,8 @@ def watch_check(request: HttpRequest) -> HttpResponse:
         for term in query.explain(mention_doc(mention, mention.source.kind)).terms:
             if term.matched and not term.negated:
                 spans.extend(_text_spans(list(term.spans)))
-        rows.append(PreviewRow(mention, highlight(mention.text, spans)))
+        snippet = render_snippet(mention.text, merge_spans(spans), SNIPPET_CHARS)
+        rows.append(PreviewRow(mention, snippet))
     context.update(valid=True, canonical=query.canonical(), scanned=scanned,
                    matched=len(matched), rows=rows)
     return render(request, "monitoring/_query_check.html", context)

@@ -59,10 +59,11 @@ def hit_spans(text: str, query: SearchQuery) -> list[tuple[int, int]]:
                 hit = tuple(folded[i : i + size]) == wanted
             if hit:
                 spans.append((tokens[i][0], tokens[i + size - 1][1]))
-    return _merge(spans)
+    return merge_spans(spans)
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans, as :func:`render` needs them."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
