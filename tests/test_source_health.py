@@ -115,3 +115,11 @@ def test_a_crashing_connector_is_a_transient_failure(flaky):
     FlakyConnector.errors = [KeyError("surprise")]
     report = poll_source(flaky.pk, NOW)
     assert report.health == Health.DEGRADED and "KeyError" in report.error
+
+
+@pytest.mark.storage
+def test_set_enabled_is_idempotent_and_says_whether_it_changed(flaky):
+    assert set_enabled(flaky, True, actor="alice", now=NOW) is False
+    assert set_enabled(flaky, False, actor="alice", now=NOW) is True
+    assert set_enabled(flaky, False, actor="alice", now=NOW) is False
+    assert SourceEvent.objects.filter(source=flaky).count() == 1

@@ -23,8 +23,7 @@ from veilleur.api.schemas import (
 )
 from veilleur.connectors.base import ConfigInvalid
 from veilleur.connectors.registry import KindNotAllowed, UnknownKind
-from veilleur.monitoring.health import IllegalTransition
-from veilleur.monitoring.models import Health, Source, Watch
+from veilleur.monitoring.models import Source, Watch
 from veilleur.monitoring.queries import sources_in
 from veilleur.monitoring.sources import create_source, set_enabled
 
@@ -108,18 +107,14 @@ def create(request: HttpRequest, payload: SourceIn) -> Status[Source]:
 def _switch(request: HttpRequest, source_id: int, enabled: bool) -> Source:
     caller = require_role(request, Role.MANAGER)
     source = _source_or_404(request, source_id)
-    if (source.health == Health.DISABLED) != enabled:
+    if not set_enabled(source, enabled, actor=caller.actor):
         return source  # already in the wanted state: the call is idempotent
-    try:
-        set_enabled(source, enabled, actor=caller.actor)
-    except IllegalTransition as exc:
-        raise ApiError(str(exc), status=409) from None
     return _source_or_404(request, source_id)
 
 
 @router.post(
     "/{int:source_id}/disable",
-    response={200: SourceOut, **WRITE_ERRORS, 409: ErrorOut},
+    response={200: SourceOut, **WRITE_ERRORS},
     summary="Disable a source (manager or owner)",
     operation_id="disableSource",
 )
@@ -130,7 +125,7 @@ def disable(request: HttpRequest, source_id: int) -> Source:
 
 @router.post(
     "/{int:source_id}/enable",
-    response={200: SourceOut, **WRITE_ERRORS, 409: ErrorOut},
+    response={200: SourceOut, **WRITE_ERRORS},
     summary="Enable a source (manager or owner)",
     operation_id="enableSource",
 )

@@ -14,7 +14,7 @@ from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, SourceError
 from veilleur.connectors.registry import SHELL_ONLY_KINDS, KindNotAllowed, get_connector
 from veilleur.monitoring.health import next_state
-from veilleur.monitoring.models import Source, SourceEvent, Watch
+from veilleur.monitoring.models import Health, Source, SourceEvent, Watch
 
 
 def create_source(
@@ -54,8 +54,14 @@ def create_source(
 @transaction.atomic
 def set_enabled(
     source: Source, enabled: bool, actor: str = "", now: datetime | None = None
-) -> None:
-    """Disable a source, or re-enable it (back to ok, polled at once)."""
+) -> bool:
+    """Disable a source, or re-enable it (back to ok, polled at once).
+
+    Idempotent: a source already in the wanted state is left alone (no event) and
+    False is returned; True when the state changed.
+    """
+    if (source.health != Health.DISABLED) == enabled:
+        return False
     now = now or timezone.now()
     event = "enable" if enabled else "disable"
     outcome = next_state(source.health, event, source.consecutive_failures, source.poll_interval)
@@ -68,6 +74,7 @@ def set_enabled(
         source.next_poll_at = now
         source.last_error = ""
     source.save(update_fields=["health", "consecutive_failures", "next_poll_at", "last_error"])
+    return True
 
 
 @dataclass

@@ -27,7 +27,6 @@ from veilleur.accounts.models import Role, Workspace
 from veilleur.accounts.services import AccessDenied, require_role, role_in
 from veilleur.analysis.normalise import safe_url
 from veilleur.monitoring.filters import MentionFilterForm
-from veilleur.monitoring.health import IllegalTransition
 from veilleur.monitoring.models import Health, Mention, Source, Story, Watch
 from veilleur.monitoring.sources import set_enabled
 from veilleur.search.services import search_mentions
@@ -261,14 +260,8 @@ def source_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     if wanted not in {"0", "1"}:
         return HttpResponseBadRequest(_("Expected enabled=0 or enabled=1."))
     enabled = wanted == "1"
-    if enabled == (source.health != Health.DISABLED):
+    if not set_enabled(source, enabled, actor=request.user.get_username()):
         messages.info(request, _("Nothing to change: the source is already in that state."))
-        return redirect("sources")
-    try:
-        set_enabled(source, enabled, actor=request.user.get_username())
-    except IllegalTransition:
-        # Its health changed between our read and the transition (a poll finished).
-        messages.error(request, _("The source changed meanwhile; please try again."))
         return redirect("sources")
     if enabled:
         messages.success(request, _("Source “%(name)s” enabled.") % {"name": source.name})

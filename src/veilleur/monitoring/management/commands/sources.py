@@ -14,7 +14,6 @@ from rich.table import Table
 from veilleur.accounts.models import Workspace
 from veilleur.connectors.base import ConfigInvalid
 from veilleur.connectors.registry import KINDS, UnknownKind
-from veilleur.monitoring.health import IllegalTransition
 from veilleur.monitoring.models import Source, Watch
 from veilleur.monitoring.sources import create_source, set_enabled, test_source
 
@@ -148,9 +147,7 @@ class Command(BaseCommand):
 
     def _set_enabled(self, pk: int, enabled: bool) -> None:
         source = self._source(pk)
-        try:
-            set_enabled(source, enabled, actor="cli")
-        except IllegalTransition:
+        if not set_enabled(source, enabled, actor="cli"):
             state = "enabled" if enabled else "disabled"
-            raise CommandError(f"{source} is already {state}") from None
+            raise CommandError(f"{source} is already {state}")
         self.stdout.write(f"{source}: {'enabled' if enabled else 'disabled'}")
