@@ -290,6 +290,9 @@ def test_search_results_are_newest_first_and_paginated(client_of, alice, acme, g
     assert second.count('class="mention"') == 5 and "numéro 00." in second
     for page in (first, second):
         assert "ailleurs" not in page and "tout va bien" not in page and "Globex" not in page
+    beyond = body(client.get(url + "&page=9"))  # past the end: the last page, as without q
+    assert beyond.count('class="mention"') == 5 and "Page 2 of 2" in beyond
+    assert body(client.get(url + "&page=abc")).count('class="mention"') == 50
 
 
 def test_an_empty_workspace_says_so(client_of, alice):

@@ -117,11 +117,18 @@ def _search_page(request: HttpRequest, workspace: Workspace, form: MentionFilter
     The generic queryset path works too, but counting and sorting a very common
     term that way costs ~30x more at a million mentions (docs/search.md).
     """
-    first = search_mentions(workspace, search, filters=form.to_filter(), limit=1, count=True)
-    paginator: Paginator[Mention] = Paginator(_Counted(first.total or 0), PAGE_SIZE)  # type: ignore[arg-type]
-    page = paginator.get_page(request.GET.get("page"))
-    found = search_mentions(workspace, search, filters=form.to_filter(), limit=PAGE_SIZE,
-                            offset=(page.number - 1) * PAGE_SIZE, count=False)
+    try:
+        wanted = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        wanted = 1
+    f = form.to_filter()
+    found = search_mentions(workspace, search, filters=f, limit=PAGE_SIZE,
+                            offset=(wanted - 1) * PAGE_SIZE, count=True)
+    paginator: Paginator[Mention] = Paginator(_Counted(found.total or 0), PAGE_SIZE)  # type: ignore[arg-type]
+    page = paginator.get_page(wanted)
+    if page.number != wanted:  # past the last page: show the last one, as get_page does
+        found = search_mentions(workspace, search, filters=f, limit=PAGE_SIZE,
+                                offset=(page.number - 1) * PAGE_SIZE, count=False)
     by_id = _with_details(Mention.objects.filter(pk__in=found.ids)).in_bulk()
     mentions = [by_id[pk] for pk in found.ids if pk in by_id]
     for mention in mentions:
