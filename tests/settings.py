@@ -29,3 +29,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 
 # Fast hashing: tests create many users; production keeps Django's default.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The lexicon head keeps the many ingest tests fast; the model head (sentence
+# embeddings) is tested where it matters (tests/sentiment/, tests/analysis/test_nlp_*).
+SENTIMENT_MODE = "lexicon"

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "veilleur.accounts",
     "veilleur.monitoring",
     "veilleur.search",
+    "veilleur.sentiment",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,9 @@ else:
     INSTALLED_APPS.append("django_rq")
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": CONFIG.redis_url}}
+
+# Sentiment of new mentions: the shipped model head or the faster lexicon head.
+SENTIMENT_MODE = CONFIG.sentiment_mode
 
 LANGUAGE_CODE = CONFIG.language
 LANGUAGES = [("en", "English"), ("fr", "Français")]

@@ -202,7 +202,13 @@ class Mention(models.Model):
     fetched_at = models.DateTimeField(default=timezone.now)
     reach = models.BigIntegerField(null=True, blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    # P(positive) - P(negative), in [-1, 1]; the label's probabilities are in sentiment_scores.
     sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_scores = models.JSONField(default=dict, blank=True)
+    # Which head decided: "model-<version>", "lexicon-<version>", "ws<id>-v<n>" or "human".
+    sentiment_model = models.CharField(max_length=64, blank=True)
+    # Sentence embedding, int8 + scale (veilleur.analysis.nlp.pack); empty in lexicon mode.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
     content_hash = models.CharField(max_length=40, db_index=True)
     status = models.CharField(max_length=16, choices=MentionStatus.choices, default="new")
     # Connector-specific facts kept verbatim: thread/parent ids, rating, country...

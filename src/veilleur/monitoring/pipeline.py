@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from veilleur.analysis.nlp import Analysis
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, Batch, RawItem, SourceError
 from veilleur.connectors.registry import get_connector
@@ -32,6 +33,7 @@ from veilleur.monitoring.models import (
     Source,
     SourceEvent,
 )
+from veilleur.sentiment import enrichment
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
@@ -105,6 +107,9 @@ def store_batch(
     """
     report = report or PollReport(source_id=source.pk)
     items = _normalise_all(batch.items, now, report)
+    # Models run before the transaction (they take milliseconds per text; the write
+    # lock should not wait on them). Items found stored meanwhile are simply dropped.
+    analyses = _enrich(source, _new_items(source, items))
     with transaction.atomic():
         _commit_cursor(source, batch.cursor, expected_version, now, batch)
         new = _new_items(source, items)
@@ -113,7 +118,8 @@ def store_batch(
             authors = _upsert_authors(source, new, platform)
             plan = copies.plan_copies(source, new)
             grouping = stories.plan_stories(source.workspace_id, plan.originals, plan.signatures)
-            mentions = _create_mentions(source, plan, grouping, authors, platform, now)
+            mentions = _create_mentions(source, plan, grouping, authors, platform, now,
+                                        analyses)
             new_copies = copies.record_copies(
                 source, plan, mentions,
                 lambda item: authors.get((item.platform or platform, item.author_handle)), now,
@@ -242,32 +248,56 @@ def _create_mentions(
     authors: dict[tuple[str, str], Author],
     platform: str,
     now: datetime,
+    analyses: dict[str, Analysis],
 ) -> list[Mention]:
     mentions = []
     for item in plan.originals:
         author = authors.get((item.platform or platform, item.author_handle))
         reach = item.reach if item.reach is not None else item.author_followers
-        mentions.append(
-            Mention(
-                workspace_id=source.workspace_id,
-                source=source,
-                external_id=item.external_id,
-                url=item.url,
-                author=author,
-                title=item.title,
-                text=item.text,
-                lang=item.lang_hint,
-                published_at=item.published_at,
-                fetched_at=now,
-                reach=reach,
-                content_hash=item.content_hash,
-                canonical_url=plan.urls[item.external_id],
-                signature=plan.signatures[item.external_id],
-                story_id=grouping.story_of.get(item.external_id),
-                extra=item.extra,
-            )
+        mention = Mention(
+            workspace_id=source.workspace_id,
+            source=source,
+            external_id=item.external_id,
+            url=item.url,
+            author=author,
+            title=item.title,
+            text=item.text,
+            lang=item.lang_hint,
+            published_at=item.published_at,
+            fetched_at=now,
+            reach=reach,
+            content_hash=item.content_hash,
+            canonical_url=plan.urls[item.external_id],
+            signature=plan.signatures[item.external_id],
+            story_id=grouping.story_of.get(item.external_id),
+            extra=item.extra,
         )
+        analysis = analyses.get(item.external_id)
+        if analysis is not None:
+            enrichment.apply(mention, analysis)
+        mentions.append(mention)
     return Mention.objects.bulk_create(mentions, batch_size=500)
+
+
+def analysis_text(title: str, text: str) -> str:
+    """What sentiment is read from: the title too, unless the text already starts with it."""
+    if title and not text.startswith(title):
+        return f"{title}\n{text}"
+    return text
+
+
+def _enrich(source: Source, items: list[NormalisedItem]) -> dict[str, Analysis]:
+    if not items:
+        return {}
+    analyses = enrichment.safe_analyze(
+        source.workspace_id,
+        source.workspace.languages,
+        [analysis_text(item.title, item.text) for item in items],
+        [item.lang_hint for item in items],
+    )
+    if analyses is None:
+        return {}
+    return {item.external_id: a for item, a in zip(items, analyses, strict=True)}
 
 
 def _match_watches(source: Source, mentions: list[Mention], platform: str = "") -> None:

@@ -104,7 +104,9 @@ def fit_head(
     k = len(LABELS)
     if prior is not None:
         mean, scale = prior.mean, prior.scale
-        w0, b0 = prior.weights.copy(), prior.bias.copy()
+        # Fold the prior's temperature into its weights: the new head starts from the
+        # prior's calibrated probabilities and is trained (and used) at temperature 1.
+        w0, b0 = prior.weights / prior.temperature, prior.bias / prior.temperature
     else:
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
