@@ -155,3 +155,18 @@ def deactivate(workspace_id: int) -> int:
     """Back to the shipped head; returns how many heads were switched off."""
     return SentimentHead.objects.filter(workspace_id=workspace_id,
                                         state=HeadState.ACTIVE).update(state=HeadState.RETIRED)
+
+
+def record_correction(
+    mention: Mention, label: str, user: User | None, now: datetime
+) -> SentimentCorrection:
+    """``correct``, then queue a retraining when enough new corrections piled up.
+
+    This is what the UI and the API call.
+    """
+    from veilleur.sentiment.tasks import train_workspace_head_task
+
+    correction = correct(mention, label, user, now)
+    if retrain_due(mention.workspace_id):
+        transaction.on_commit(lambda: train_workspace_head_task.enqueue(mention.workspace_id))
+    return correction
