@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,8 @@ def _from_jsonl(path: Path, text: str) -> list[Example]:
 
 
 def _from_csv(path: Path, text: str) -> list[Example]:
-    reader = csv.DictReader(text.splitlines())
+    # newline="" keeps line breaks inside quoted fields (tweets have them).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = reader.fieldnames or []
     label_column = next((c for c in LABEL_COLUMNS if c in columns), None)
     if "text" not in columns or label_column is None:
@@ -91,6 +93,6 @@ def _from_csv(path: Path, text: str) -> list[Example]:
             f"{path}: a CSV needs a 'text' column and one of {', '.join(LABEL_COLUMNS)}"
         )
     return [
-        _check(path, number, row.get("text"), row.get(label_column), row.get("lang"))
-        for number, row in enumerate(reader, start=2)
+        _check(path, reader.line_num, row.get("text"), row.get(label_column), row.get("lang"))
+        for row in reader
     ]

@@ -126,6 +126,10 @@ def fit_head(
         residual = (p - onehot) * weight[:, None]
         grad_w = z.T @ residual + penalty * (w - w0)
         grad_b = residual.sum(axis=0)
+        if prior is not None:
+            # The bias is held to the prior's too: a few corrections of one label must
+            # not shift every prediction towards that label.
+            grad_b = grad_b + penalty * (b - b0)
         m_w = beta1 * m_w + (1 - beta1) * grad_w
         v_w = beta2 * v_w + (1 - beta2) * grad_w**2
         m_b = beta1 * m_b + (1 - beta1) * grad_b

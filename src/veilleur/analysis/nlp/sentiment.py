@@ -15,6 +15,7 @@ model head by one retrained from its own corrections.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,16 +96,23 @@ class SentimentModel:
         self.version = version or str(head.meta.get("version", head.features))
         self._cache: OrderedDict[str, tuple[SentimentResult, FloatMatrix | None]] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def predict(
         self, texts: Sequence[str], langs: Sequence[str]
     ) -> list[tuple[SentimentResult, FloatMatrix | None]]:
         """(result, embedding or None) per text, in order."""
         keys = [cache_key(text, lang) for text, lang in zip(texts, langs, strict=True)]
+        found: dict[str, tuple[SentimentResult, FloatMatrix | None]] = {}
         todo: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            if key not in self._cache and key not in todo:
-                todo[key] = i
+        with self._lock:
+            for i, key in enumerate(keys):
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    found[key] = hit
+                elif key not in todo:
+                    todo[key] = i
         if todo:
             order = list(todo.values())
             batch_texts = [texts[i] for i in order]
@@ -116,20 +124,16 @@ class SentimentModel:
             x = features_for(self.head.features, batch_texts, batch_langs, embeddings)
             probabilities = self.head.predict_proba(x)
             for row, key in enumerate(todo):
-                result = _result(self.head.labels, probabilities[row])
                 vector = embeddings[row] if embeddings is not None else None
-                self._remember(key, (result, vector))
-        out = []
-        for key in keys:
-            hit = self._cache[key]
-            self._cache.move_to_end(key)
-            out.append(hit)
-        return out
-
-    def _remember(self, key: str, value: tuple[SentimentResult, FloatMatrix | None]) -> None:
-        self._cache[key] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+                found[key] = (_result(self.head.labels, probabilities[row]), vector)
+            with self._lock:
+                for key in todo:
+                    self._cache[key] = found[key]
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        # Built from this call's own results: a batch larger than the cache, or
+        # another thread evicting entries meanwhile, cannot lose an answer.
+        return [found[key] for key in keys]
 
 
 def _result(labels: Sequence[str], row: npt.NDArray[np.floating[Any]]) -> SentimentResult:
