@@ -63,6 +63,7 @@ def world(acme, globex, alice, bob, charlie, monkeypatch):
     story = Story.objects.create(workspace=acme, first_seen_at=NOW, last_seen_at=NOW)
     return SimpleNamespace(
         story=story,
+        head=SimpleNamespace(pk=1),  # a head version number, for the route templates
         acme=acme, globex=globex, nuvia=nuvia, quiet=quiet, feed=feed, reviews=reviews,
         m_old=m_old, m_mid=m_mid, m_new=m_new,
         g_watch=g_watch, g_source=g_source, g_mention=g_mention,
@@ -103,6 +104,9 @@ def test_mentions_are_listed_newest_first_with_every_field(world):
         "lang": "fr",
         "sentiment": "negative",
         "sentiment_score": -0.8,
+        "sentiment_scores": {},  # set by enrichment or a correction (test_sentiment_api.py)
+        "sentiment_model": "",
+        "corrected": False,
         "published_at": "2026-03-01T09:00:00Z",
         "fetched_at": "2026-03-01T12:00:00Z",
         "reach": 500,
@@ -588,8 +592,17 @@ def test_an_outsider_creating_a_source_creates_it_in_his_own_workspace(world, ch
     assert Source.objects.for_workspace(world.acme).count() == 2
 
 
+# Sentiment routes: their isolation and roles are tested in tests/test_sentiment_api.py
+# (a correction needs a body, so the body-less 404 test above does not fit it).
+SENTIMENT_ROUTES = [
+    ("post", "/api/mentions/{m_old}/sentiment"),
+    ("get", "/api/sentiment/heads"),
+    ("post", "/api/sentiment/heads/train"),
+    ("post", "/api/sentiment/heads/{head}/activate"),
+    ("post", "/api/sentiment/heads/deactivate"),
+]
 ALL_ROUTES = [("get", "/api/mentions"), ("get", "/api/sources"), ("get", "/api/watches"),
-              ("post", "/api/sources"), *ACME_OBJECT_ROUTES]
+              ("post", "/api/sources"), *ACME_OBJECT_ROUTES, *SENTIMENT_ROUTES]
 
 
 @pytest.mark.parametrize(("method", "template"), ALL_ROUTES)
@@ -634,7 +647,9 @@ def test_the_openapi_document_is_valid_and_lists_the_routes(client):
         "/api/mentions", "/api/mentions/{mention_id}", "/api/sources",
         "/api/sources/{source_id}", "/api/sources/{source_id}/disable",
         "/api/sources/{source_id}/enable", "/api/watches", "/api/watches/{watch_id}",
-        "/api/stories/{story_id}",
+        "/api/stories/{story_id}", "/api/mentions/{mention_id}/sentiment",
+        "/api/sentiment/heads", "/api/sentiment/heads/train",
+        "/api/sentiment/heads/{version}/activate", "/api/sentiment/heads/deactivate",
     }
     assert set(spec["paths"]["/api/sources"]) == {"get", "post"}
     schemes = spec["components"]["securitySchemes"]

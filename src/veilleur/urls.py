@@ -9,4 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("veilleur.accounts.urls")),
     path("", include("veilleur.monitoring.urls")),
+    path("", include("veilleur.sentiment.urls")),
 ]

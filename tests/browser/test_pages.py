@@ -104,10 +104,12 @@ def test_switching_to_french_translates_the_page_and_is_remembered(page, live_se
                                                                     forum):
     add_mention(forum, "Service client injoignable", 1)
     log_in(page, live_server, "alice")
-    assert page.locator("nav.mainnav").inner_text().split() == ["Mentions", "Sources", "Watches"]
+    assert page.locator("nav.mainnav").inner_text().split() == [
+        "Mentions", "Sources", "Watches", "Sentiment", "model"]
     page.click(".language-switcher button[value=fr]")
     page.wait_for_selector("html[lang=fr]")
-    assert page.locator("nav.mainnav").inner_text().split() == ["Mentions", "Sources", "Veilles"]
+    assert page.locator("nav.mainnav").inner_text().split() == [
+        "Mentions", "Sources", "Veilles", "Modèle", "de", "sentiment"]
     assert page.locator(".filters button[type=submit]").inner_text() == "Filtrer"
     assert page.locator(".logout button").inner_text() == "Se déconnecter"
     alice.refresh_from_db()

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
-from veilleur.api import mentions, sources, stories, watches
+from veilleur.api import mentions, sentiment, sources, stories, watches
 from veilleur.api.auth import AUTH, ApiError
 
 DESCRIPTION = """\
@@ -58,6 +58,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 
 api.add_router("/mentions", mentions.router)
+api.add_router("/sentiment", sentiment.router)
 api.add_router("/sources", sources.router)
 api.add_router("/stories", stories.router)
 api.add_router("/watches", watches.router)

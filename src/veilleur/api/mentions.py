@@ -10,20 +10,26 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from veilleur.api.auth import NotFound, caller_of
+from veilleur.accounts.models import Role
+from veilleur.api.auth import NotFound, caller_of, require_role
 from veilleur.api.pagination import paginate
 from veilleur.api.schemas import (
     ACCESS_ERRORS,
+    WRITE_ERRORS,
     MentionFilters,
     MentionOut,
     Page,
     PageParams,
+    SentimentIn,
+    ValidationErrorOut,
 )
 from veilleur.monitoring.models import Mention
 from veilleur.monitoring.queries import MentionFilter, mentions_in
 from veilleur.search.services import highlights_for, search_mentions
+from veilleur.sentiment.corrections import record_correction
 
 router = Router(tags=["mentions"])
 
@@ -124,4 +130,25 @@ def get_mention(request: HttpRequest, mention_id: int) -> Mention:
     mention = mentions_in(caller.workspace, MentionFilter()).filter(pk=mention_id).first()
     if mention is None:
         raise NotFound("mention not found")
+    return mention
+
+
+@router.post(
+    "/{int:mention_id}/sentiment",
+    response={200: MentionOut, **WRITE_ERRORS, 422: ValidationErrorOut},
+    summary="Correct a mention's sentiment (responder or above)",
+    operation_id="correctMentionSentiment",
+)
+def correct_sentiment(request: HttpRequest, mention_id: int, payload: SentimentIn) -> Mention:
+    """Set the mention's sentiment as a person sees it and return the mention.
+
+    The correction is stored for the workspace (its latest correction per mention
+    trains the workspace's own model version, see ``/api/sentiment/heads``); the
+    mention reads ``sentiment_model: "human"`` and ``corrected: true`` from then on.
+    """
+    caller = require_role(request, Role.RESPONDER)
+    mention = mentions_in(caller.workspace, MentionFilter()).filter(pk=mention_id).first()
+    if mention is None:
+        raise NotFound("mention not found")
+    record_correction(mention, payload.label.value, caller.user, timezone.now())
     return mention

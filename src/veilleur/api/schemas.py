@@ -94,7 +94,18 @@ class MentionOut(Schema):
     text: str
     lang: str
     sentiment: str = Field(description="negative, neutral, positive, or empty when unscored.")
-    sentiment_score: float | None
+    sentiment_score: float | None = Field(
+        description="P(positive) - P(negative), from -1 to 1; null when unscored."
+    )
+    sentiment_scores: dict[str, float] = Field(
+        description="The calibrated probability of each label; {} when unscored. A person's "
+        "correction sets its label to 1 and the others to 0."
+    )
+    sentiment_model: str = Field(
+        description='What decided: "model-..." or "lexicon-..." (shipped heads), '
+        '"ws<id>-v<n>" (a version trained on the workspace\'s corrections) or "human".'
+    )
+    corrected: bool = Field(description="True when a person set the sentiment.")
     published_at: datetime
     fetched_at: datetime
     reach: int | None
@@ -111,6 +122,15 @@ class MentionOut(Schema):
     def resolve_watch_ids(obj: Mention) -> list[int]:
         # .all() reads the prefetch cache filled by mentions_in: no query per row.
         return sorted(w.pk for w in obj.watches.all())
+
+    @staticmethod
+    def resolve_corrected(obj: Mention) -> bool:
+        return obj.sentiment_model == "human"
+
+    @staticmethod
+    def resolve_sentiment_scores(obj: Mention) -> dict[str, float]:
+        scores = obj.sentiment_scores
+        return dict(scores) if isinstance(scores, dict) else {}
 
 
 class MentionPage(Page):
@@ -171,6 +191,10 @@ class MentionFilters(Schema):
             text=self.q or "",
             after_id=self.after_id,
         )
+
+
+class SentimentIn(Schema):
+    label: Sentiment = Field(description="The right sentiment: negative, neutral or positive.")
 
 
 # --- sources ----------------------------------------------------------------------------

@@ -24,9 +24,11 @@ from veilleur.monitoring.models import Mention, Sentiment, Source, Watch
 from veilleur.monitoring.queries import MentionFilter, filter_mentions
 
 MAX_QUERY_CHARS = 200
-# Language codes are short ISO codes; anything longer is not a language filter.
+# Language codes are short ISO codes, or "other" (a language outside the workspace's
+# list, veilleur.analysis.nlp.OTHER); anything else is not a language filter.
 MAX_LANG_CHARS = 8
-LANG_PATTERN = r"[a-z]{2,3}(-[a-z0-9]{2,4})?"
+OTHER_LANGUAGE = "other"
+LANG_PATTERN = rf"(?:[a-z]{{2,3}}(?:-[a-z0-9]{{2,4}})?|{OTHER_LANGUAGE})"
 LANG_CODE = RegexValidator(
     rf"^{LANG_PATTERN}\Z", _("Enter a language code such as fr or en.")
 )
@@ -34,6 +36,8 @@ LANG_CODE = RegexValidator(
 
 def language_label(code: str) -> str:
     """A language's name in the interface language, or its code when unknown."""
+    if code == OTHER_LANGUAGE:
+        return str(_("Other"))
     try:
         return str(get_language_info(code)["name_translated"])
     except KeyError:
@@ -45,6 +49,7 @@ def language_choices(workspace: Workspace, also: str = "") -> list[tuple[str, st
     seen = set(
         Mention.objects.for_workspace(workspace)
         .exclude(lang="")
+        .order_by()  # without it, the model's ordering fields join the DISTINCT
         .values_list("lang", flat=True)
         .distinct()
     )

@@ -8,6 +8,7 @@ workspace is simply not found (404).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ from veilleur.monitoring.filters import MentionFilterForm
 from veilleur.monitoring.models import Health, Mention, Source, Story, Watch
 from veilleur.monitoring.sources import set_enabled
 from veilleur.search.services import search_mentions
+from veilleur.sentiment.charts import SentimentChart, chart_window, sentiment_chart
 
 PAGE_SIZE = 50
 # A poll returns at most this many new mentions; the page is a view, not an archive.
@@ -155,6 +157,8 @@ def mention_list(request: HttpRequest) -> HttpResponse:
         listed = list(page.object_list)
     live = page.number == 1
     mentions = _group_by_story(_displayable(listed))
+    # One query for both: the live cursor and the last day of the sentiment chart.
+    newest = filtered.aggregate(latest=Max("id"), published=Max("published_at"))
     context = {
         "form": form,
         "page": page,
@@ -163,10 +167,19 @@ def mention_list(request: HttpRequest) -> HttpResponse:
         "filters": filter_querystring(request),
         "live": live,
         # The highest id so far: the live partial asks for anything above it.
-        "latest_id": (filtered.aggregate(latest=Max("id"))["latest"] or 0) if live else 0,
+        "latest_id": (newest["latest"] or 0) if live else 0,
         "poll_seconds": POLL_SECONDS,
+        "chart": _sentiment_chart(form, filtered, newest["published"]),
     }
     return render(request, "monitoring/mentions.html", context)
+
+
+def _sentiment_chart(form: MentionFilterForm, filtered: QuerySet[Mention],
+                     newest: datetime | None) -> SentimentChart | None:
+    """Sentiment per day and languages over the filtered mentions' last days (one query)."""
+    data = getattr(form, "cleaned_data", {})
+    window = chart_window(data.get("date_from"), data.get("date_to"), newest)
+    return sentiment_chart(filtered, *window) if window else None
 
 
 def _group_by_story(mentions: list[Mention]) -> list[Mention]:
