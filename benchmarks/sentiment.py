@@ -274,6 +274,35 @@ def measure_throughput(item: EvalSet) -> None:
     item.rates["langid"] = len(texts) / (time.perf_counter() - began)
 
 
+# --- accurate mode (--accurate N) -------------------------------------------------------
+
+
+def accurate_on_samples(sets: list[EvalSet], n: int) -> dict[str, dict[str, float]]:
+    """The accurate mode beside the model mode on a seeded sample of ``n`` texts per set.
+
+    A sample, because multilingual-e5-small runs at about 10 texts/s on one core.
+    """
+    out: dict[str, dict[str, float]] = {}
+    accurate = Analyzer(SentimentModel(load_shipped_head("accurate")))
+    accurate.analyze(["warm-up"], languages=LANGUAGES)
+    for item in sets:
+        keep = sorted(random.Random(SEED).sample(range(len(item.texts)), min(n, len(item.texts))))
+        texts = [item.texts[i] for i in keep]
+        truth = [item.truth[i] for i in keep]
+        found: dict[str, float] = {"n": len(texts)}
+        for mode, analyzer in (("model", shipped_analyzer("model")), ("accurate", accurate)):
+            scores, _, seconds = run_analyzer(analyzer, texts, item.spec.lang,
+                                              f"{item.name}: {mode} mode, sample")
+            predicted = [veilleur_label(row, item.spec.labels) for row in scores]
+            got = figures(truth, predicted, item.spec.labels)
+            found[f"{mode}_macro_f1"] = got["macro_f1"]
+            found[f"{mode}_accuracy"] = got["accuracy"]
+            if mode == "accurate":
+                found["accurate_texts_per_second"] = len(texts) / seconds
+        out[item.name] = found
+    return out
+
+
 # --- research head (--cv-research) --------------------------------------------------------
 
 
@@ -342,6 +371,22 @@ def target_text(spec: SetSpec) -> str:
     return f"≥ {spec.target:.2f}" if spec.target is not None else "–"
 
 
+def print_accurate(sets: list[EvalSet], found: dict[str, dict[str, float]]) -> None:
+    print()
+    print("Accurate mode (multilingual-e5-small + cues) beside the model mode, on a seeded "
+          "sample per set")
+    print()
+    print("| set | sample | model acc | model F1 | accurate acc | accurate F1 | accurate texts/s "
+          "| target F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for item in sets:
+        row = found[item.name]
+        print(f"| {item.name} | {row['n']:.0f} | {row['model_accuracy']:.3f} | "
+              f"{row['model_macro_f1']:.3f} | {row['accurate_accuracy']:.3f} | "
+              f"{row['accurate_macro_f1']:.3f} | {row['accurate_texts_per_second']:.1f} | "
+              f"{target_text(item.spec)} |")
+
+
 def print_report(sets: list[EvalSet], header: list[str],
                  research_figures: dict[str, dict[str, float]]) -> None:
     print("\n".join(header))
@@ -405,6 +450,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--cv-research", action="store_true",
                         help="also train and score a research-only head on UMSAB")
+    parser.add_argument("--accurate", type=int, default=0, metavar="N",
+                        help="also score the accurate mode on a sample of N texts per set "
+                             "(needs veilleur[accurate]; ~10 texts/s)")
     args = parser.parse_args()
     if not args.data_dir.is_dir():
         sys.exit(f"data not found in {args.data_dir} (pass --data-dir)")
@@ -424,6 +472,7 @@ def main() -> None:
     for item in sets:
         measure_throughput(item)
     research_figures = research(sets) if args.cv_research else {}
+    accurate_figures = accurate_on_samples(sets, args.accurate) if args.accurate else {}
     command = " ".join(["python", "benchmarks/sentiment.py", *sys.argv[1:]])
     header = [
         f"machine: {machine}; {pinned}; OMP_NUM_THREADS=1",
@@ -434,6 +483,8 @@ def main() -> None:
         f"model loading: {loaded:.1f} s (once per process, not in the texts/s figures)",
     ]
     print_report(sets, header, research_figures)
+    if accurate_figures:
+        print_accurate(sets, accurate_figures)
     if args.json is not None:
         report = {
             "machine": machine, "pinned": pinned, "command": command,
@@ -445,6 +496,7 @@ def main() -> None:
                      for item in sets],
             "research": {"label": RESEARCH, "l2": DEFAULT_L2, "sets": research_figures}
             if research_figures else None,
+            "accurate": accurate_figures or None,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

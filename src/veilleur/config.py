@@ -62,7 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis URL for TASK_BACKEND=redis.", True),
     Setting("SCHEDULER_INTERVAL", "5", "Seconds between two scheduler passes."),
     Setting("STORY_WINDOW_DAYS", "7", "Days within which copies and near-duplicates group."),
-    Setting("SENTIMENT_MODE", "model", "Sentiment of new mentions: model or lexicon (faster)."),
+    Setting("SENTIMENT_MODE", "model",
+            "Sentiment of new mentions: model, lexicon (faster) or accurate (slower)."),
     Setting("ALLOW_PRIVATE_NETWORKS", "false", "Allow fetching URLs on private networks."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 )
@@ -243,7 +244,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             n("STORY_WINDOW_DAYS"), text("STORY_WINDOW_DAYS"), 0.1, 90
         ),
         "sentiment_mode": lambda: _choice(
-            n("SENTIMENT_MODE"), text("SENTIMENT_MODE"), ("model", "lexicon")
+            n("SENTIMENT_MODE"), text("SENTIMENT_MODE"), ("model", "lexicon", "accurate")
         ),
         "allow_private_networks": lambda: _bool(
             n("ALLOW_PRIVATE_NETWORKS"), text("ALLOW_PRIVATE_NETWORKS")

@@ -102,18 +102,22 @@ def _fit(row: SentimentHead, corrections: list[SentimentCorrection], now: dateti
     mentions = [c.mention for c in corrections]
     texts = [m.text for m in mentions]
     langs = [m.lang if m.lang in ("fr", "en") else "en" for m in mentions]
-    missing = [i for i, m in enumerate(mentions) if not m.embedding]
-    embeddings = np.zeros((len(mentions), 512), dtype=np.float32)
+    embedder = analyzer.sentiment.embedder
+    assert embedder is not None
+    embeddings = np.zeros((len(mentions), embedder.dim), dtype=np.float32)
+    missing = []
+    for i, mention in enumerate(mentions):
+        stored = unpack(bytes(mention.embedding)) if mention.embedding else None
+        # Lexicon-mode mentions have none; accurate-mode ones have another model's.
+        if stored is not None and stored.shape == (embedder.dim,):
+            embeddings[i] = stored
+        else:
+            missing.append(i)
     if missing:
-        embedder = analyzer.sentiment.embedder
-        assert embedder is not None
         fresh = embedder.embed([texts[i] for i in missing])
         for row_index, i in enumerate(missing):
             embeddings[i] = fresh[row_index]
             Mention.objects.filter(pk=mentions[i].pk).update(embedding=pack(fresh[row_index]))
-    for i, mention in enumerate(mentions):
-        if mention.embedding:
-            embeddings[i] = unpack(bytes(mention.embedding))
     x = features_for(prior.features, texts, langs, embeddings)
     truth = [c.label for c in corrections]
     y = label_indices(truth)

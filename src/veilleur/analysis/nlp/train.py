@@ -23,6 +23,7 @@ from veilleur.analysis.nlp.embedding import Embedder
 from veilleur.analysis.nlp.head import LABELS, LinearHead, fit_head, fit_temperature, label_indices
 from veilleur.analysis.nlp.language import detect_language
 from veilleur.analysis.nlp.metrics import accuracy, macro_f1
+from veilleur.analysis.nlp.sentiment import HEAD_FILES
 
 # Strong shrinkage: the seed sentences are few and written in one voice, and a head
 # that leans hard on them generalises worse to real posts. Chosen from a coarse sweep
@@ -38,6 +39,7 @@ class TrainedHeads:
     model: LinearHead
     lexicon: LinearHead
     card: str
+    accurate: LinearHead | None = None
 
 
 def folds(
@@ -75,8 +77,10 @@ def train_heads(
     l2: float = DEFAULT_L2,
     trained_on: date,
     data_licence: str,
+    accurate_embedder: Embedder | None = None,
     progress: Progress = lambda message: None,
 ) -> TrainedHeads:
+    """The model and lexicon heads, and the accurate head when its embedder is given."""
     examples = [example for dataset in datasets for example in dataset.examples]
     texts = [example.text for example in examples]
     langs = [example.lang or detect_language(example.text, ("fr", "en")) for example in examples]
@@ -85,13 +89,15 @@ def train_heads(
     cues = cue_matrix(texts, langs)
     progress(f"embeddings for {len(texts)} texts ({embedder.name})")
     x_model = np.hstack([embedder.embed(texts), cues]).astype(np.float32)
+    plan = [("model", f"{embedder.name}+cues", x_model, l2),
+            ("lexicon", "cues", cues, LEXICON_L2)]
+    if accurate_embedder is not None:
+        progress(f"embeddings for {len(texts)} texts ({accurate_embedder.name}; slow)")
+        x_accurate = np.hstack([accurate_embedder.embed(texts), cues]).astype(np.float32)
+        plan.append(("accurate", f"{accurate_embedder.name}+cues", x_accurate, l2))
     version = f"{trained_on.isoformat()}-{_fingerprint(datasets)}"
     heads = {}
-    figures = {}
-    for mode, features, x, strength in (
-        ("model", f"{embedder.name}+cues", x_model, l2),
-        ("lexicon", "cues", cues, LEXICON_L2),
-    ):
+    for mode, features, x, strength in plan:
         progress(f"{mode} head: {FOLDS}-fold cross-validation")
         temperature, cv_f1, cv_accuracy = cross_validate(x, y, features=features, l2=strength)
         head = fit_head(x, y, features=features, l2=strength)
@@ -100,17 +106,21 @@ def train_heads(
                      trained_on.isoformat(), "examples": len(examples),
                      "cv_macro_f1": round(cv_f1, 4), "cv_accuracy": round(cv_accuracy, 4)}
         heads[mode] = head
-        figures[mode] = (temperature, cv_f1, cv_accuracy)
-    card = model_card(datasets, heads, data_licence, embedder.name)
-    return TrainedHeads(model=heads["model"], lexicon=heads["lexicon"], card=card)
+    card = model_card(datasets, heads, data_licence)
+    return TrainedHeads(model=heads["model"], lexicon=heads["lexicon"], card=card,
+                        accurate=heads.get("accurate"))
 
 
 def write_heads(trained: TrainedHeads, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "sentiment-model.npz", out / "sentiment-lexicon.npz", out / "MODEL_CARD.md"]
-    paths[0].write_bytes(trained.model.to_bytes())
-    paths[1].write_bytes(trained.lexicon.to_bytes())
-    paths[2].write_text(trained.card, encoding="utf-8")
+    heads = {"model": trained.model, "lexicon": trained.lexicon, "accurate": trained.accurate}
+    paths = []
+    for mode, head in heads.items():
+        if head is not None:
+            paths.append(out / HEAD_FILES[mode])
+            paths[-1].write_bytes(head.to_bytes())
+    paths.append(out / "MODEL_CARD.md")
+    paths[-1].write_text(trained.card, encoding="utf-8")
     return paths
 
 
@@ -122,8 +132,9 @@ def _fingerprint(datasets: Sequence[Dataset]) -> str:
 
 
 def model_card(
-    datasets: Sequence[Dataset], heads: dict[str, LinearHead], data_licence: str, embedder: str
+    datasets: Sequence[Dataset], heads: dict[str, LinearHead], data_licence: str
 ) -> str:
+    embedder = heads["model"].features.split("+")[0]
     lines = [
         "# Veilleur sentiment heads: model card",
         "",
@@ -131,13 +142,16 @@ def model_card(
         "",
         "## What they are",
         "",
-        "Two softmax-regression heads predicting negative / neutral / positive with",
+        "Softmax-regression heads predicting negative / neutral / positive with",
         "temperature-calibrated probabilities, for French and English:",
         "",
         f"- `sentiment-model.npz`: over the {embedder} sentence embedding (512 dims) and",
         "  12 cue features (VADER / vader-fr scores, complaint and sarcasm cues, emojis,",
         "  punctuation, capitals).",
         "- `sentiment-lexicon.npz`: over the 12 cue features only (the fast mode).",
+        *(["- `sentiment-accurate.npz`: over the multilingual-e5-small (4-bit) embedding",
+           "  (384 dims) and the same cues (the accurate mode, `veilleur[accurate]`)."]
+          if "accurate" in heads else []),
         "",
         "## Training data",
         "",

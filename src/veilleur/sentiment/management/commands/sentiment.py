@@ -22,7 +22,7 @@ from rich.table import Table
 
 from veilleur.accounts.models import Workspace
 from veilleur.analysis.nlp.datasets import DatasetError, load_dataset
-from veilleur.analysis.nlp.embedding import default_embedder
+from veilleur.analysis.nlp.embedding import MissingExtra, default_embedder
 from veilleur.analysis.nlp.train import DEFAULT_L2, train_heads, write_heads
 from veilleur.sentiment import corrections, enrichment
 from veilleur.sentiment.models import SentimentHead
@@ -45,6 +45,8 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="train: date written in the card (YYYY-MM-DD)")
         parser.add_argument("--data-licence", default=SHIPPED_LICENCE,
                             help="train: the training data's licence, for the card")
+        parser.add_argument("--without-accurate", action="store_true",
+                            help="train: skip the accurate head (needs veilleur[accurate])")
         parser.add_argument("--workspace", help="the workspace's slug")
         parser.add_argument("--head", type=int, help="activate: the head version")
         parser.add_argument("--shipped", action="store_true",
@@ -72,11 +74,15 @@ class Command(BaseCommand):
             trained_on = date.fromisoformat(options["date"]) if options["date"] else date.today()
         except (DatasetError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        trained = train_heads(
-            datasets, default_embedder(), l2=options["l2"], trained_on=trained_on,
-            data_licence=options["data_licence"],
-            progress=lambda message: self.stderr.write(message),
-        )
+        accurate = None if options["without_accurate"] else default_embedder("e5-small")
+        try:
+            trained = train_heads(
+                datasets, default_embedder(), l2=options["l2"], trained_on=trained_on,
+                data_licence=options["data_licence"], accurate_embedder=accurate,
+                progress=lambda message: self.stderr.write(message),
+            )
+        except MissingExtra as exc:
+            raise CommandError(f"{exc} (or train with --without-accurate)") from exc
         for path in write_heads(trained, Path(options["out"])):
             self.stdout.write(f"wrote {path}")
 
