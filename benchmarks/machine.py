@@ -24,3 +24,12 @@ def describe() -> str:
         f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
         f"{platform.system()} {platform.release()}"
     )
+
+
+def pin_to_one_core() -> str:
+    """Pin this process to one CPU (the figures are per core); say what was done."""
+    if hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned (no sched_setaffinity)"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import statistics
 import sys
@@ -30,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from machine import describe as describe_machine  # benchmarks/machine.py
+from machine import pin_to_one_core
 
 from veilleur.analysis.query import MentionDoc, Query, WatchMatcher, compile_query
 
@@ -144,14 +144,6 @@ def rate(run: Callable[[MentionDoc], set[int]], docs: list[MentionDoc], runs: in
             run(doc)
         rates.append(len(docs) / (time.perf_counter() - started))
     return statistics.median(rates)
-
-
-def pin_to_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    return "not pinned (no sched_setaffinity)"
 
 
 def main() -> None:

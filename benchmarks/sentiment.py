@@ -56,6 +56,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 from machine import describe as describe_machine  # noqa: E402  (benchmarks/machine.py)
+from machine import pin_to_one_core  # noqa: E402
 
 from veilleur.analysis.nlp.analyzer import Analyzer, shipped_analyzer  # noqa: E402
 from veilleur.analysis.nlp.datasets import Dataset, load_dataset  # noqa: E402
@@ -130,14 +131,6 @@ def step(description: str, total: int, unit: str = "texts") -> Iterator[Callable
         print(f"{description} ({total} {unit})…", file=sys.stderr, flush=True)
         yield lambda n: None
     print(f"  {description}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-
-
-def pin_to_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    return "not pinned (no sched_setaffinity)"
 
 
 # --- the methods ---------------------------------------------------------------------------

