@@ -33,3 +33,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The lexicon head keeps the many ingest tests fast; the model head (sentence
 # embeddings) is tested where it matters (tests/sentiment/, tests/analysis/test_nlp_*).
 SENTIMENT_MODE = "lexicon"
+
+# Alert retries back off for seconds in production; tests need no waiting.
+ALERT_RETRY_DELAYS = (0, 0)

@@ -218,8 +218,12 @@ def test_database_backend_scheduler_enqueues_and_the_worker_polls(install, tmp_p
 
     one_round()  # the first poll starts the replay clock
     with sqlite3.connect(database) as db:
-        tasks = db.execute("select status from django_tasks_database_dbtaskresult").fetchall()
-    assert tasks == [("SUCCESSFUL",)]  # enqueued by the scheduler, run by the worker
+        tasks = db.execute("select task_path, status from django_tasks_database_dbtaskresult "
+                           "order by task_path").fetchall()
+    # Enqueued by the scheduler, run by the worker: the source's poll, and the demo
+    # watch's detectors (docs/detection.md).
+    assert tasks == [("veilleur.crisis.detection_tasks.run_detectors_task", "SUCCESSFUL"),
+                     ("veilleur.monitoring.tasks.poll_source_task", "SUCCESSFUL")]
     time.sleep(1.2)  # the demo source's poll interval
     one_round()
     assert mention_count(database) == 500  # one full batch; the rest comes next pass

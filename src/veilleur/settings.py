@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "veilleur.monitoring",
     "veilleur.search",
     "veilleur.sentiment",
+    "veilleur.crisis",
 ]
 
 MIDDLEWARE = [
@@ -132,5 +133,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # At INFO Apprise logs recipients' addresses; its errors are captured per delivery.
+        "apprise": {"level": "WARNING"},
+    },
 }

@@ -118,7 +118,15 @@ def run_scheduler(
 
     from veilleur.monitoring.scheduler import run_once
 
-    run_pass = run_pass or (lambda: run_once(enqueue_poll))
+    def default_pass() -> Sequence[int]:
+        from veilleur.crisis.runner import run_detection_once
+
+        claimed = run_once(enqueue_poll)
+        # The detectors of watches whose last 5-minute bucket is behind (docs/detection.md).
+        run_detection_once()
+        return claimed
+
+    run_pass = run_pass or default_pass
     passes = 0
     while True:
         started = time.monotonic()

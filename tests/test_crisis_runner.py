@@ -1,0 +1,95 @@
+"""The detectors on stored mentions: a week of calm, then a crisis, opens one incident."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.fakes import NOW, make_mention
+from veilleur.crisis.models import DetectorState, Incident, Signal
+from veilleur.crisis.runner import bucket_floor, due_watch_ids, run_detection_once, run_watch
+from veilleur.monitoring.models import Author, Source, Watch
+
+
+@pytest.fixture
+def watch(acme):
+    return Watch.objects.create(workspace=acme, name="Fibrelune", query="fibrelune")
+
+
+@pytest.fixture
+def source(acme):
+    return Source.objects.create(workspace=acme, name="feed", kind="file")
+
+
+def calm_week(source, watch, end):
+    for i in range(7 * 24 * 2):  # one mention every 30 minutes
+        make_mention(source, f"Fibrelune box {i} installée", sentiment="neutral",
+                     published_at=end - timedelta(days=7) + timedelta(minutes=30 * i),
+                     watches=[watch], reach=100)
+
+
+def test_a_crisis_after_a_calm_week_opens_one_explained_incident(source, watch, acme):
+    end = bucket_floor(NOW)
+    calm_week(source, watch, end - timedelta(minutes=30))
+    big = Author.objects.create(workspace=acme, platform="fakenet", handle="@bignews",
+                                followers=800_000, verified=True)
+    for i in range(40):
+        make_mention(source, f"Fibrelune m'a prélevé deux fois, arnaque ! #remboursement {i}",
+                     sentiment="negative", published_at=end - timedelta(minutes=20 - i // 2),
+                     watches=[watch], author=big if i == 0 else None,
+                     reach=800_000 if i == 0 else 50)
+    recorded = run_watch(watch, NOW)
+    kinds = {r.signal.kind for r in recorded}
+    assert "volume" in kinds and "negative_shift" in kinds and "high_reach" in kinds
+    assert Incident.objects.count() == 1
+    incident = Incident.objects.get()
+    assert incident.severity <= 2
+    volume = Signal.objects.filter(kind="volume").first()
+    assert volume.observed > volume.expected
+    explanation = volume.explanation
+    assert "#remboursement" in explanation["hashtags"]
+    assert explanation["sentiment"].get("negative", 0) >= 40
+    assert explanation["examples"] and "volume" in explanation
+    state = DetectorState.objects.get(watch=watch)
+    assert state.last_bucket_end == end and state.lease_until is None
+    # Running again in the same bucket finds nothing new to do.
+    assert run_watch(watch, NOW) == []
+
+
+def test_a_calm_week_raises_nothing_and_history_is_not_alerted(source, watch):
+    end = bucket_floor(NOW)
+    calm_week(source, watch, end)
+    assert run_watch(watch, NOW) == []
+    assert not Signal.objects.exists()
+
+
+def test_the_scheduler_pass_enqueues_watches_that_are_behind(watch, acme):
+    other = Watch.objects.create(workspace=acme, name="Off", query="x", is_active=False)
+    queued = []
+    assert run_detection_once(queued.append, NOW) == [watch.pk]
+    assert queued == [watch.pk] and other.pk not in due_watch_ids(NOW)
+    DetectorState.objects.create(watch=watch, last_bucket_end=bucket_floor(NOW))
+    assert due_watch_ids(NOW) == []
+    assert due_watch_ids(NOW + timedelta(minutes=5)) == [watch.pk]
+
+
+def test_a_crisis_alerts_the_rules_destinations_with_its_explanation(source, watch, acme):
+    from veilleur.crisis.models import AlertDelivery, AlertDestination, AlertRule
+
+    destination = AlertDestination.objects.create(workspace=acme, name="ops",
+                                                  url="json://127.0.0.1:9/hook")
+    rule = AlertRule.objects.create(workspace=acme, watch=watch, max_severity=4,
+                                    cooldown_minutes=30)
+    rule.destinations.add(destination)
+    end = bucket_floor(NOW)
+    calm_week(source, watch, end - timedelta(minutes=30))
+    for i in range(40):
+        make_mention(source, f"Fibrelune arnaque, prélevé deux fois {i}", sentiment="negative",
+                     published_at=end - timedelta(minutes=20 - i // 2), watches=[watch])
+    recorded = run_watch(watch, NOW)
+    assert recorded
+    # Port 9 refuses: the attempts are logged per try, with the error in words.
+    rows = AlertDelivery.objects.filter(destination=destination)
+    assert rows.exists()
+    assert {row.incident_id for row in rows} == {recorded[0].incident.pk}
