@@ -93,3 +93,21 @@ def test_a_crisis_alerts_the_rules_destinations_with_its_explanation(source, wat
     rows = AlertDelivery.objects.filter(destination=destination)
     assert rows.exists()
     assert {row.incident_id for row in rows} == {recorded[0].incident.pk}
+
+
+def test_a_replayed_workspace_is_detected_on_the_replays_clock(watch, acme):
+    from veilleur.connectors.replay import simulated_now
+    from veilleur.crisis.runner import watch_clock
+
+    started = NOW - timedelta(seconds=10)
+    cursor = {"started_at": started.isoformat(),
+              "anchor": (started - timedelta(days=7)).isoformat(), "position": 0}
+    config = {"scenario": "demo", "speed": 1000.0}
+    assert simulated_now(config, cursor, NOW) == started - timedelta(days=7) + timedelta(
+        seconds=10_000)
+    assert simulated_now(config, None, NOW) is None  # not started yet
+    assert simulated_now(config, {"started_at": "garbage", "anchor": "x"}, NOW) is None
+    assert watch_clock(watch, NOW) == NOW  # no replay: the real clock
+    Source.objects.create(workspace=acme, name="replay", kind="replay", config=config,
+                          cursor=cursor)
+    assert watch_clock(watch, NOW) == started - timedelta(days=7) + timedelta(seconds=10_000)

@@ -261,3 +261,22 @@ class ReplayConnector:
         else:
             anchor = now - timedelta(seconds=scenario.duration_s)
         return now, anchor, 0
+
+
+def simulated_now(config: Mapping[str, JSON], cursor: JSON, now: datetime) -> datetime | None:
+    """The scenario's clock at real time ``now``: ``anchor + elapsed * speed``.
+
+    None before the first fetch started the clock (or with an unreadable cursor).
+    Detectors read this clock for watches fed by a replay, so that a replayed crisis is
+    detected in simulated time (docs/detection.md).
+    """
+    if not isinstance(cursor, dict) or not cursor.get("started_at"):
+        return None
+    try:
+        started_at = _parse_time("cursor.started_at", cursor["started_at"])
+        anchor = _parse_time("cursor.anchor", cursor["anchor"])
+        speed = float(config.get("speed", DEFAULT_SPEED))  # type: ignore[arg-type]
+    except (ConfigInvalid, KeyError, TypeError, ValueError):
+        return None
+    elapsed = max(0.0, (now - started_at).total_seconds()) * speed
+    return anchor + timedelta(seconds=elapsed)

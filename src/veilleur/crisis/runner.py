@@ -30,7 +30,7 @@ from veilleur.analysis.detection.mentions import MentionRecord
 from veilleur.analysis.detection.severity import severity
 from veilleur.crisis.incidents import Recorded, SignalData, record_signal
 from veilleur.crisis.models import DetectorState, Signal, SignalKind
-from veilleur.monitoring.models import Mention, Watch
+from veilleur.monitoring.models import Mention, Source, Watch
 from veilleur.monitoring.series import volume_series
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,27 @@ def run_detection_once(enqueue: Callable[[int], object] | None = None,
     return due
 
 
+def watch_clock(watch: Watch, now: datetime) -> datetime:
+    """The time the watch's detectors live in: real time, or a replay's simulated time.
+
+    A workspace fed by a started replay (the demo) lives on the scenario's clock, which
+    runs faster than real time and behind it; otherwise the real ``now``.
+    """
+    from veilleur.connectors.replay import simulated_now
+
+    for config, cursor in (Source.objects.filter(workspace_id=watch.workspace_id, kind="replay")
+                           .values_list("config", "cursor")):
+        simulated = simulated_now(config, cursor, now)
+        if simulated is not None:
+            return min(simulated, now)
+    return now
+
+
 def run_watch(watch: Watch, now: datetime) -> list[Recorded]:
-    """Bring one watch's detectors up to the last complete bucket before ``now``."""
+    """Bring one watch's detectors up to the last complete bucket before ``now``.
+
+    ``now`` is real time; the detectors run on ``watch_clock`` (the demo's replay).
+    """
     DetectorState.objects.get_or_create(watch=watch)
     claimed = DetectorState.objects.filter(watch=watch).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=now + LEASE)
@@ -86,7 +105,7 @@ def run_watch(watch: Watch, now: datetime) -> list[Recorded]:
         return []  # another worker is on it
     state = DetectorState.objects.get(watch=watch)
     try:
-        return _run(watch, state, now)
+        return _run(watch, state, watch_clock(watch, now))
     finally:
         DetectorState.objects.filter(pk=state.pk).update(lease_until=None)
 
@@ -99,30 +118,36 @@ def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
     volume = WatchVolume.from_state(state.state) if state.state else WatchVolume()
     buckets = volume_series(watch.workspace, watch, start=start, end=end,
                             bucket_seconds=int(BUCKET.total_seconds()))
-    window, baseline = _records(watch, end)
+    records = _records(watch, end)
     recorded: list[Recorded] = []
     for bucket in buckets:
         scores = volume.update(bucket.start, {"mentions": bucket.mentions,
                                               "stories": bucket.stories,
                                               "authors": bucket.authors})
+        bucket_end = bucket.start + BUCKET
+        if bucket_end <= end - CONTENT_WINDOW:
+            continue  # history being replayed to learn the baseline: no signals
+        # Every fresh bucket is judged as if the detectors had run at its end, so a run
+        # that catches up several buckets (a busy worker, the demo's fast clock) detects
+        # as early as one that ran every five minutes.
+        window, baseline = _split(records, bucket_end)
         mentions = scores["mentions"]
-        fresh = bucket.start + BUCKET > end - CONTENT_WINDOW  # not history being replayed
-        if fresh and mentions.score >= SCORE_THRESHOLD:
+        if mentions.score >= SCORE_THRESHOLD:
             confidence = 1.0 - mentions.probability
             ratio = mentions.observed / max(mentions.expected, 1e-9)
             explanation = explain(window, baseline)
             explanation["volume"] = {name: score.summary() for name, score in scores.items()}
             data = SignalData(
-                kind=SignalKind.VOLUME, window_start=bucket.start,
-                window_end=bucket.start + BUCKET, observed=mentions.observed,
-                expected=round(mentions.expected, 3), confidence=confidence,
-                severity=severity(confidence, ratio), explanation=explanation,
+                kind=SignalKind.VOLUME, window_start=bucket.start, window_end=bucket_end,
+                observed=mentions.observed, expected=round(mentions.expected, 3),
+                confidence=confidence, severity=severity(confidence, ratio),
+                explanation=explanation,
                 mention_ids=tuple(e["id"] for e in explanation["examples"]),
             )
             found = record_signal(watch, data, now)
             if found:
                 recorded.append(found)
-    recorded += _content_signals(watch, window, baseline, end, now)
+        recorded += _content_signals(watch, window, baseline, bucket_end, now)
     DetectorState.objects.filter(pk=state.pk).update(state=volume.state(), last_bucket_end=end)
     _alert(recorded)
     return recorded
@@ -140,27 +165,36 @@ def _alert(recorded: list[Recorded]) -> None:
             log.exception("could not queue the alerts of signal %s", found.signal.pk)
 
 
-def _records(watch: Watch, end: datetime) -> tuple[list[MentionRecord], list[MentionRecord]]:
-    """(the last hour's mentions, up to 5,000 of the week before) as plain records."""
+def _records(watch: Watch, end: datetime) -> list[MentionRecord]:
+    """The watch's mentions of the last hour and week before ``end``, newest first, as
+    plain records (at most 5,000 before the last hour)."""
     rows = (Mention.objects.filter(watches=watch, published_at__lt=end,
                                    published_at__gte=end - CONTENT_WINDOW - BASELINE)
             .select_related("author", "source").order_by("-published_at"))
-    window: list[MentionRecord] = []
-    baseline: list[MentionRecord] = []
+    records: list[MentionRecord] = []
+    older = 0
     for mention in rows.iterator(chunk_size=1000):
-        in_window = mention.published_at >= end - CONTENT_WINDOW
-        if not in_window and len(baseline) >= MAX_BASELINE_MENTIONS:
-            break
+        if mention.published_at < end - CONTENT_WINDOW:
+            older += 1
+            if older > MAX_BASELINE_MENTIONS:
+                break
         author = mention.author
-        record = MentionRecord(
+        records.append(MentionRecord(
             id=mention.pk, published_at=mention.published_at, text=mention.text,
             sentiment=mention.sentiment, author=author.handle if author else "",
             reach=mention.reach or (author.followers if author and author.followers else 0) or 0,
             verified=bool(author and author.verified), source=mention.source.name,
             story_id=mention.story_id, url=mention.url,
-        )
-        (window if in_window else baseline).append(record)
-    return window, baseline
+        ))
+    return records
+
+
+def _split(records: list[MentionRecord],
+           end: datetime) -> tuple[list[MentionRecord], list[MentionRecord]]:
+    """(the hour before ``end``, up to 5,000 mentions before that), newest first."""
+    window = [r for r in records if end - CONTENT_WINDOW <= r.published_at < end]
+    baseline = [r for r in records if r.published_at < end - CONTENT_WINDOW]
+    return window, baseline[:MAX_BASELINE_MENTIONS]
 
 
 def _content_signals(watch: Watch, window: list[MentionRecord], baseline: list[MentionRecord],
