@@ -64,6 +64,9 @@ def world(acme, globex, alice, bob, charlie, monkeypatch):
     return SimpleNamespace(
         story=story,
         head=SimpleNamespace(pk=1),  # a head version number, for the route templates
+        # Incident and signal ids for the route templates (tests/test_incident_api.py has
+        # real ones): these tests are answered before any id is looked up.
+        incident=SimpleNamespace(pk=1), signal=SimpleNamespace(pk=1),
         acme=acme, globex=globex, nuvia=nuvia, quiet=quiet, feed=feed, reviews=reviews,
         m_old=m_old, m_mid=m_mid, m_new=m_new,
         g_watch=g_watch, g_source=g_source, g_mention=g_mention,
@@ -601,8 +604,17 @@ SENTIMENT_ROUTES = [
     ("post", "/api/sentiment/heads/{head}/activate"),
     ("post", "/api/sentiment/heads/deactivate"),
 ]
+# Incident routes: their isolation, roles and bodies are tested in tests/test_incident_api.py.
+INCIDENT_ROUTES = [
+    ("get", "/api/incidents"),
+    ("get", "/api/incidents/{incident}"),
+    ("post", "/api/incidents/{incident}/transition"),
+    ("post", "/api/incidents/{incident}/notes"),
+    ("post", "/api/signals/{signal}/false-alarm"),
+]
 ALL_ROUTES = [("get", "/api/mentions"), ("get", "/api/sources"), ("get", "/api/watches"),
-              ("post", "/api/sources"), *ACME_OBJECT_ROUTES, *SENTIMENT_ROUTES]
+              ("post", "/api/sources"), *ACME_OBJECT_ROUTES, *SENTIMENT_ROUTES,
+              *INCIDENT_ROUTES]
 
 
 @pytest.mark.parametrize(("method", "template"), ALL_ROUTES)
@@ -650,6 +662,9 @@ def test_the_openapi_document_is_valid_and_lists_the_routes(client):
         "/api/stories/{story_id}", "/api/mentions/{mention_id}/sentiment",
         "/api/sentiment/heads", "/api/sentiment/heads/train",
         "/api/sentiment/heads/{version}/activate", "/api/sentiment/heads/deactivate",
+        "/api/incidents", "/api/incidents/{incident_id}",
+        "/api/incidents/{incident_id}/transition", "/api/incidents/{incident_id}/notes",
+        "/api/signals/{signal_id}/false-alarm",
     }
     assert set(spec["paths"]["/api/sources"]) == {"get", "post"}
     schemes = spec["components"]["securitySchemes"]

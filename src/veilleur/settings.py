@@ -135,7 +135,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # At INFO Apprise logs recipients' addresses; its errors are captured per delivery.
-        "apprise": {"level": "WARNING"},
+        # Apprise logs recipients' addresses and, for an unreadable URL, the URL with its
+        # token; its errors are captured (scrubbed) on each delivery row instead.
+        "apprise": {"level": "CRITICAL"},
     },
 }

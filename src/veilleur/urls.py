@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("veilleur.accounts.urls")),
     path("", include("veilleur.monitoring.urls")),
     path("", include("veilleur.sentiment.urls")),
+    path("incidents/", include("veilleur.crisis.urls")),
+    path("alerts/", include("veilleur.crisis.alert_urls")),
 ]

@@ -105,11 +105,11 @@ def test_switching_to_french_translates_the_page_and_is_remembered(page, live_se
     add_mention(forum, "Service client injoignable", 1)
     log_in(page, live_server, "alice")
     assert page.locator("nav.mainnav").inner_text().split() == [
-        "Mentions", "Sources", "Watches", "Sentiment", "model"]
+        "Mentions", "Incidents", "Sources", "Watches", "Sentiment", "model", "Alerts"]
     page.click(".language-switcher button[value=fr]")
     page.wait_for_selector("html[lang=fr]")
     assert page.locator("nav.mainnav").inner_text().split() == [
-        "Mentions", "Sources", "Veilles", "Modèle", "de", "sentiment"]
+        "Mentions", "Incidents", "Sources", "Veilles", "Modèle", "de", "sentiment", "Alertes"]
     assert page.locator(".filters button[type=submit]").inner_text() == "Filtrer"
     assert page.locator(".logout button").inner_text() == "Se déconnecter"
     alice.refresh_from_db()

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
-from veilleur.api import mentions, sentiment, sources, stories, watches
+from veilleur.api import incidents, mentions, sentiment, sources, stories, watches
 from veilleur.api.auth import AUTH, ApiError
 
 DESCRIPTION = """\
@@ -57,8 +57,10 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return response
 
 
+api.add_router("/incidents", incidents.router)
 api.add_router("/mentions", mentions.router)
 api.add_router("/sentiment", sentiment.router)
+api.add_router("/signals", incidents.signals_router)
 api.add_router("/sources", sources.router)
 api.add_router("/stories", stories.router)
 api.add_router("/watches", watches.router)

@@ -106,6 +106,7 @@ def suppression(rule: AlertRule, destination: AlertDestination, incident: Incide
     if rule.max_per_hour:
         sent = AlertDelivery.objects.filter(
             destination=destination, status=DeliveryStatus.SENT, is_digest=False,
+            signal__isnull=False,  # test messages do not count
             at__gt=now - timedelta(hours=1), at__lte=now).count()
         if sent >= rule.max_per_hour:
             return _("Rate limit: %(sent)s alerts already sent to this destination in the last "

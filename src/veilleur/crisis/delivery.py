@@ -183,8 +183,12 @@ def _notify_once(notifier: apprise.Apprise, title: str, body: str, url: str) -> 
 
 
 def send(destination: AlertDestination, title: str, body: str, context: Context,
-         now: datetime) -> list[AlertDelivery]:
-    """Deliver one message to one destination; one :class:`AlertDelivery` row per try."""
+         now: datetime, *, test: bool = False) -> list[AlertDelivery]:
+    """Deliver one message to one destination; one :class:`AlertDelivery` row per try.
+
+    ``test``: a person's "send a test" — one try, and a failure does not count towards
+    disabling the destination (the page answers at once, the alerts' record is theirs).
+    """
     url = destination.url
     with translation.override(destination.language or settings.LANGUAGE_CODE):
         notifier = apprise.Apprise()
@@ -202,7 +206,7 @@ def send(destination: AlertDestination, title: str, body: str, context: Context,
             return [_row(destination, context, attempt=1, status=DeliveryStatus.FAILED,
                          reason=reason, title=title, body=body, now=now)]
 
-        attempts = int(_setting("ALERT_ATTEMPTS", ATTEMPTS))
+        attempts = 1 if test else int(_setting("ALERT_ATTEMPTS", ATTEMPTS))
         delays: Sequence[float] = _setting("ALERT_RETRY_DELAYS", RETRY_DELAYS)
         rows = []
         for attempt in range(1, max(1, attempts) + 1):
@@ -228,6 +232,8 @@ def send(destination: AlertDestination, title: str, body: str, context: Context,
                 if delay > 0:
                     time.sleep(delay)  # a short backoff: the task holds no transaction
 
+        if test:
+            return rows
         # Every try failed: one more failed alert in a row for this destination.
         AlertDestination.objects.filter(pk=destination.pk).update(
             consecutive_failures=F("consecutive_failures") + 1, last_error=rows[-1].reason)

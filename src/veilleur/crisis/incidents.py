@@ -152,8 +152,12 @@ def add_note(incident: Incident, user: User | None, text: str, now: datetime) ->
     text = text.strip()
     if not text:
         raise ValueError(_("A note cannot be empty."))
-    return IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.NOTE,
-                                        actor=user, note=text[:5000])
+    event = IncidentEvent.objects.create(incident=incident, at=now,
+                                         kind=IncidentEvent.Kind.NOTE, actor=user,
+                                         note=text[:5000])
+    Incident.objects.filter(pk=incident.pk).update(updated_at=now)
+    incident.updated_at = now
+    return event
 
 
 def assign(incident: Incident, owner: User | None, user: User | None,

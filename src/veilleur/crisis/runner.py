@@ -144,10 +144,12 @@ def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
                 explanation=explanation,
                 mention_ids=tuple(e["id"] for e in explanation["examples"]),
             )
-            found = record_signal(watch, data, now)
+            # Stamped at the bucket's end: when a detector running every five minutes
+            # would have raised it (the same moment, in real time, outside a catch-up).
+            found = record_signal(watch, data, bucket_end)
             if found:
                 recorded.append(found)
-        recorded += _content_signals(watch, window, baseline, bucket_end, now)
+        recorded += _content_signals(watch, window, baseline, bucket_end, bucket_end)
     DetectorState.objects.filter(pk=state.pk).update(state=volume.state(), last_bucket_end=end)
     _alert(recorded)
     return recorded
