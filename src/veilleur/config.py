@@ -54,6 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEBUG", "false", "Debug mode (never in production)."),
     Setting("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "Comma-separated host names served."),
     Setting("CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://example.org)."),
+    Setting("BASE_URL", "", "Public address of this installation, for links in alerts."),
     Setting("TIME_ZONE", "Europe/Paris", "Default time zone for display (IANA name)."),
     Setting("LANGUAGE", "en", "Default interface language: en or fr."),
     Setting("HOST", "127.0.0.1", "Address the web server binds to."),
@@ -79,6 +80,7 @@ class Config:
     debug: bool
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
+    base_url: str
     time_zone: str
     language: str
     host: str
@@ -233,6 +235,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         "debug": lambda: _bool(n("DEBUG"), text("DEBUG")),
         "allowed_hosts": lambda: _csv(text("ALLOWED_HOSTS")),
         "csrf_trusted_origins": lambda: _origins(n("CSRF_TRUSTED_ORIGINS"), text),
+        "base_url": lambda: _base_url(n("BASE_URL"), text("BASE_URL")),
         "language": lambda: _choice(n("LANGUAGE"), text("LANGUAGE"), LANGUAGES),
         "port": lambda: _int(n("PORT"), text("PORT"), 1, 65535),
         "task_backend": lambda: _choice(n("TASK_BACKEND"), text("TASK_BACKEND"), TASK_BACKENDS),
@@ -272,6 +275,13 @@ def _origins(name: str, text: Callable[[str], str]) -> list[str]:
         if not origin.startswith(("http://", "https://")):
             raise ConfigError(name, f"origin {origin!r} must start with http:// or https://")
     return origins
+
+
+def _base_url(name: str, text: str) -> str:
+    text = text.strip().rstrip("/")
+    if text and not text.startswith(("http://", "https://")):
+        raise ConfigError(name, "expected an address such as https://veilleur.example.org")
+    return text
 
 
 def load_dotenv_file(path: str | os.PathLike[str] | None = None) -> None:

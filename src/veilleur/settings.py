@@ -20,6 +20,8 @@ SECRET_KEY = CONFIG.secret_key
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
+# Links in alerts are absolute only when the public address is known.
+BASE_URL = CONFIG.base_url
 
 INSTALLED_APPS = [
     "django.contrib.auth",

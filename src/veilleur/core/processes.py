@@ -119,11 +119,14 @@ def run_scheduler(
     from veilleur.monitoring.scheduler import run_once
 
     def default_pass() -> Sequence[int]:
+        from veilleur.crisis.digest_schedule import run_digests_once
         from veilleur.crisis.runner import run_detection_once
 
         claimed = run_once(enqueue_poll)
-        # The detectors of watches whose last 5-minute bucket is behind (docs/detection.md).
+        # The detectors of watches whose last 5-minute bucket is behind (docs/detection.md),
+        # and the alert digests once they are due (docs/alerts.md).
         run_detection_once()
+        run_digests_once()
         return claimed
 
     run_pass = run_pass or default_pass
