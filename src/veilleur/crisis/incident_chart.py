@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from veilleur.crisis.models import Incident
 from veilleur.monitoring.models import Mention
-from veilleur.sentiment.charts import STACK, Segment
+from veilleur.sentiment.charts import STACK, Segment, SentimentCounts, stack
 
 BEFORE = timedelta(hours=6)
 MINUTES_UP_TO = timedelta(hours=12)
@@ -36,7 +36,7 @@ NICE_STEPS = (1, 2, 3, 6, 12, 24, 48)
 
 
 @dataclass(frozen=True)
-class Bar:
+class Bar(SentimentCounts):
     """One bucket: ``start`` (aware, UTC) to ``start + seconds``; ``segments`` bottom up."""
 
     start: datetime
@@ -47,23 +47,6 @@ class Bar:
     # The bucket in which the incident opened (or was resolved): marked on the chart.
     opened: bool
     resolved: bool
-
-    @property
-    def negative(self) -> int:
-        return self.counts["negative"]
-
-    @property
-    def neutral(self) -> int:
-        return self.counts["neutral"]
-
-    @property
-    def positive(self) -> int:
-        return self.counts["positive"]
-
-    @property
-    def unscored(self) -> int:
-        return self.counts[""]
-
 
 @dataclass(frozen=True)
 class IncidentChart:
@@ -110,10 +93,6 @@ def bucket_seconds_for(span: timedelta) -> int:
 def _floor(moment: datetime, seconds: int) -> datetime:
     epoch = int(moment.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
-
-
-def _number(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _bucket_starts(start: datetime, end: datetime, seconds: int) -> list[datetime]:
@@ -175,10 +154,7 @@ def incident_chart(incident: Incident, now: datetime) -> IncidentChart:
     bars = []
     for i, (bucket, bucket_counts) in enumerate(zip(starts, counts, strict=True)):
         following = starts[i + 1] if i + 1 < len(starts) else stop
-        segments = [
-            Segment(s, bucket_counts[s], _number(100 * bucket_counts[s] / highest))
-            for s in STACK if bucket_counts[s]
-        ]
+        segments = stack(bucket_counts, highest)
         bars.append(Bar(
             start=bucket, counts=bucket_counts, total=sum(bucket_counts.values()),
             segments=segments, labelled=_round_time(bucket, seconds, i) % every == 0,

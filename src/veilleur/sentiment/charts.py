@@ -34,12 +34,10 @@ class Segment:
     height: str
 
 
-@dataclass(frozen=True)
-class DayBar:
-    day: date
+class SentimentCounts:
+    """Counts by sentiment as named attributes, for templates (``counts`` by label)."""
+
     counts: dict[str, int]
-    total: int
-    segments: list[Segment]
 
     @property
     def negative(self) -> int:
@@ -56,6 +54,20 @@ class DayBar:
     @property
     def unscored(self) -> int:
         return self.counts[""]
+
+
+def stack(counts: dict[str, int], highest: int) -> list[Segment]:
+    """The non-empty segments of one bar, bottom up, as shares of the ``highest`` bar."""
+    return [Segment(sentiment, counts[sentiment], _number(100 * counts[sentiment] / highest))
+            for sentiment in STACK if counts[sentiment]]
+
+
+@dataclass(frozen=True)
+class DayBar(SentimentCounts):
+    day: date
+    counts: dict[str, int]
+    total: int
+    segments: list[Segment]
 
 
 @dataclass(frozen=True)
@@ -146,12 +158,7 @@ def sentiment_chart(mentions: QuerySet[Mention], start: date, end: date) -> Sent
     bars = []
     for day in days:
         counts = per_day[day]
-        segments = [
-            Segment(sentiment, counts[sentiment], _number(100 * counts[sentiment] / highest))
-            for sentiment in STACK
-            if counts[sentiment]
-        ]
-        bars.append(DayBar(day, counts, sum(counts.values()), segments))
+        bars.append(DayBar(day, counts, sum(counts.values()), stack(counts, highest)))
     languages = [
         LanguageShare(code, language_label(code) if code else _("Unknown"), n,
                       round(100 * n / total), _number(100 * n / total))
