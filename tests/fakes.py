@@ -37,6 +37,8 @@ class FakeConnector:
 
     kind = FAKE_KIND
     platform = "fakenet"
+    label = "Fake"
+    fields = ()
     _channels: ClassVar[defaultdict[str, deque[Sequence[RawItem] | Exception]]] = defaultdict(deque)
     calls: ClassVar[list[tuple[str, JSON]]] = []
 
@@ -71,6 +73,8 @@ class PagedConnector:
 
     kind = "paged"
     platform = "testnet"
+    label = "Paged"
+    fields = ()
     ITEMS: list[RawItem] = []
 
     def validate_config(self, config):

@@ -36,3 +36,6 @@ SENTIMENT_MODE = "lexicon"
 
 # Alert retries back off for seconds in production; tests need no waiting.
 ALERT_RETRY_DELAYS = (0, 0)
+
+# Connectors talk to recorded peers on loopback: a hung peer should fail a test fast.
+CONNECTOR_HTTP_TIMEOUT = 3.0

@@ -21,6 +21,8 @@ class FlakyConnector:
 
     kind = "flaky"
     platform = "testnet"
+    label = "Flaky"
+    fields = ()
     errors: list[Exception] = []
 
     def validate_config(self, config):

@@ -140,5 +140,10 @@ LOGGING = {
         # Apprise logs recipients' addresses and, for an unreadable URL, the URL with its
         # token; its errors are captured (scrubbed) on each delivery row instead.
         "apprise": {"level": "CRITICAL"},
+        # httpx logs every request's full URL at INFO, query string included, where
+        # some APIs (YouTube, GDELT...) take their key. Connectors report failures
+        # themselves, without query strings (veilleur.connectors.http).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

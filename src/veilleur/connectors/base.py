@@ -75,11 +75,40 @@ class ConfigInvalid(ValueError):
     """A source's configuration is unusable; the message says which field and why."""
 
 
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a connector, as the source form and the docs show it.
+
+    ``type`` is one of ``text``, ``url``, ``secret`` (stored encrypted, never shown
+    back), ``int``, ``bool``, ``choice`` (from ``choices``) or ``lines`` (a list of
+    strings, one per line in the form). ``label`` and ``help`` are lazy translations.
+    """
+
+    name: str
+    label: Any
+    type: str = "text"
+    required: bool = False
+    help: Any = ""
+    default: JSON = None
+    choices: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def secret(self) -> bool:
+        return self.type == "secret"
+
+
 class Connector(Protocol):
-    """What every connector module provides (see ``veilleur.connectors.registry``)."""
+    """What every connector module provides (see ``veilleur.connectors.registry``).
+
+    ``fields`` describes the config for forms and for ``veilleur sources add --set``;
+    fields of type ``secret`` are encrypted at rest (``veilleur.connectors.secrets``)
+    and handed to ``fetch`` in clear.
+    """
 
     kind: str
     platform: str
+    label: str
+    fields: tuple[ConfigField, ...]
 
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         """Return the cleaned config or raise ConfigInvalid."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from veilleur.connectors.base import JSON, Batch, ConfigInvalid, RawItem, SourceError
+from veilleur.connectors.base import JSON, Batch, ConfigField, ConfigInvalid, RawItem, SourceError
 from veilleur.connectors.export_files import (
     CsvLayout,
     Record,
@@ -99,6 +99,20 @@ class FileImportConnector:
 
     kind = "file"
     platform = "file"
+    label = "File import"
+    # Shell-only (``veilleur import`` / ``sources add file``): no form, so the fields
+    # only document the settings; ``validate_config`` does the checking.
+    fields = (
+        ConfigField("path", "File", required=True),
+        ConfigField("format", "Format", default="auto"),
+        ConfigField("vendor", "Vendor", default="auto"),
+        ConfigField("date_order", "Date order", default="auto"),
+        ConfigField("batch_size", "Batch size", type="int"),
+        ConfigField("encoding", "Encoding", default="auto"),
+        ConfigField("lang", "Language"),
+        ConfigField("timezone", "Time zone", default="UTC"),
+        ConfigField("platform", "Platform"),
+    )
 
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         """Return the cleaned config or raise ConfigInvalid naming the field."""

@@ -10,6 +10,16 @@ from veilleur.connectors.base import Connector
 KINDS: dict[str, str] = {
     "file": "veilleur.connectors.file_import:FileImportConnector",
     "replay": "veilleur.connectors.replay:ReplayConnector",
+    "rss": "veilleur.connectors.rss:RssConnector",
+    "mastodon": "veilleur.connectors.mastodon:MastodonConnector",
+    "bluesky": "veilleur.connectors.bluesky:BlueskyConnector",
+    "hackernews": "veilleur.connectors.hackernews:HackerNewsConnector",
+    "youtube": "veilleur.connectors.youtube:YouTubeConnector",
+    "appstore": "veilleur.connectors.appstore:AppStoreConnector",
+    "googleplay": "veilleur.connectors.googleplay:GooglePlayConnector",
+    "gdelt": "veilleur.connectors.gdelt:GdeltConnector",
+    "webhook": "veilleur.connectors.webhook:WebhookConnector",
+    "imap": "veilleur.connectors.imap:ImapConnector",
 }
 
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from veilleur.connectors.base import JSON, Batch, ConfigInvalid, RawItem, SourceError
+from veilleur.connectors.base import JSON, Batch, ConfigField, ConfigInvalid, RawItem, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,14 @@ class ReplayConnector:
 
     kind = "replay"
     platform = "replay"
+    label = "Scenario replay"
+    # Shell-only (the demo, ``sources add replay``): the fields document the settings.
+    fields = (
+        ConfigField("scenario", "Scenario", default="demo"),
+        ConfigField("path", "File"),
+        ConfigField("speed", "Speed"),
+        ConfigField("batch_size", "Batch size", type="int"),
+    )
 
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         """Check the file choice, speed and batch size; return the cleaned config."""

@@ -22,6 +22,7 @@ from veilleur.analysis.nlp import Analysis
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, Batch, RawItem, SourceError
 from veilleur.connectors.registry import get_connector
+from veilleur.connectors.secrets import open_config
 from veilleur.monitoring import copies, stories
 from veilleur.monitoring.health import next_state
 from veilleur.monitoring.matching import link_new_mentions
@@ -69,7 +70,7 @@ def poll_source(source_id: int, now: datetime | None = None) -> PollReport:
     expected_version = source.cursor_version
     try:
         connector = get_connector(source.kind)
-        batch = connector.fetch(source.config, source.cursor, now)
+        batch = connector.fetch(open_config(connector.fields, source.config), source.cursor, now)
     except SourceError as exc:
         return _fail(source, report, str(exc), exc.permanent, exc.retry_after, now)
     except Exception as exc:

@@ -13,6 +13,7 @@ from veilleur.accounts.models import Workspace
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, SourceError
 from veilleur.connectors.registry import SHELL_ONLY_KINDS, KindNotAllowed, get_connector
+from veilleur.connectors.secrets import keep_unchanged, open_config, seal_config
 from veilleur.monitoring.health import next_state
 from veilleur.monitoring.models import Health, Source, SourceEvent, Watch
 
@@ -38,7 +39,7 @@ def create_source(
             f"sources of kind {kind!r} read files on the server and can only be added "
             "from the command line (veilleur sources add / veilleur import)"
         )
-    clean = connector.validate_config(config)
+    clean = seal_config(connector.fields, connector.validate_config(config))
     if watch is not None and watch.workspace_id != workspace.pk:
         raise ValueError("the watch belongs to another workspace")
     return Source.objects.create(
@@ -49,6 +50,25 @@ def create_source(
         watch=watch,
         poll_interval=max(10, poll_interval),
     )
+
+
+def update_config(source: Source, config: Mapping[str, JSON]) -> Source:
+    """Validate and store an edited config (ConfigInvalid otherwise).
+
+    A secret left blank, or sent back masked, keeps its stored value. The cursor is
+    kept: the source goes on from where it was unless the connector's cursor no
+    longer fits the new config (connectors check that themselves).
+    """
+    connector = get_connector(source.kind)
+    merged = keep_unchanged(connector.fields, config, runtime_config(source))
+    source.config = seal_config(connector.fields, connector.validate_config(merged))
+    source.save(update_fields=["config"])
+    return source
+
+
+def runtime_config(source: Source) -> dict[str, JSON]:
+    """The source's config with its secrets decrypted: for the connector's fetch only."""
+    return open_config(get_connector(source.kind).fields, source.config)
 
 
 @transaction.atomic
@@ -90,7 +110,7 @@ def test_source(source: Source, now: datetime | None = None, limit: int = 5) -> 
     """Fetch once without storing anything or moving the cursor: is the source usable?"""
     now = now or timezone.now()
     try:
-        batch = get_connector(source.kind).fetch(source.config, source.cursor, now)
+        batch = get_connector(source.kind).fetch(runtime_config(source), source.cursor, now)
     except SourceError as exc:
         return TestResult(False, [], 0, str(exc), exc.permanent)
     items, invalid = [], 0
