@@ -16,9 +16,9 @@ from openapi_spec_validator import validate
 
 from tests.fakes import NOW, FakeConnector, install_fake_connector, make_mention, raw_item
 from veilleur.accounts.models import ApiToken, Role
+from veilleur.connectors.secrets import is_secret_name, mask_config
 from veilleur.monitoring.models import Health, Source, SourceEvent, Story, Watch
 from veilleur.monitoring.pipeline import poll_source
-from veilleur.monitoring.queries import is_secret_name, masked_config
 
 pytestmark = [pytest.mark.django_db]
 
@@ -339,7 +339,7 @@ def test_secret_names_are_recognised(name, secret):
 
 def test_masking_walks_nested_lists_and_objects():
     config = {"accounts": [{"handle": "@a", "token": "x"}], "headers": {"X-Api-Key": "y"}}
-    assert masked_config(config) == {
+    assert mask_config((), config) == {
         "accounts": [{"handle": "@a", "token": "***"}],
         "headers": {"X-Api-Key": "***"},
     }

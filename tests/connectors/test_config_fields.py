@@ -136,3 +136,13 @@ def test_sources_store_secrets_sealed_and_connectors_get_them_clear(acme, keyed_
     update_config(source, {"api_key": "rotated"})
     assert open_config(KeyedConnector.fields, Source.objects.get(pk=source.pk).config) == {
         "api_key": "rotated"}
+
+
+def test_display_masks_declared_sealed_and_named_secrets():
+    config = seal_config(FIELDS, {"url": "http://x.org", "token": "hunter2"})
+    config["extra"] = {"accounts": [{"handle": "@a", "authToken": "t"}], "note": "keywords"}
+    shown = mask_config(FIELDS, config)
+    assert shown["token"] == MASK and shown["url"] == "http://x.org"
+    assert shown["extra"] == {"accounts": [{"handle": "@a", "authToken": MASK}],
+                              "note": "keywords"}
+    assert mask_config((), {"opaque": config["token"]}) == {"opaque": MASK}  # sealed

@@ -12,7 +12,8 @@ from typing import Any
 from ninja import Field, Schema
 
 from veilleur.monitoring.models import Health, Mention, Sentiment, Source, Story, Watch
-from veilleur.monitoring.queries import MAX_SEARCH_CHARS, MentionFilter, masked_config
+from veilleur.monitoring.queries import MAX_SEARCH_CHARS, MentionFilter
+from veilleur.monitoring.sources import masked_source_config
 
 MAX_PAGE_SIZE = 200
 MAX_ID = 2**63 - 1  # the largest primary key a database column holds
@@ -216,7 +217,7 @@ class SourceOut(Schema):
 
     @staticmethod
     def resolve_config(obj: Source) -> Any:
-        return masked_config(obj.config or {})
+        return masked_source_config(obj)
 
     @staticmethod
     def resolve_mention_count(obj: Source) -> int:

@@ -10,6 +10,7 @@ encrypted rather than hashed because checking an HMAC signature needs the secret
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -21,7 +22,7 @@ from django.conf import settings
 from veilleur.connectors.base import JSON, ConfigField, SourceError
 
 PREFIX = "enc:v1:"
-MASK = "********"
+MASK = "***"
 
 
 @lru_cache(maxsize=4)
@@ -76,9 +77,40 @@ def open_config(fields: Sequence[ConfigField], config: Mapping[str, JSON]) -> di
     return out
 
 
+# Words that mark a config entry as a secret even when no field declares it (nested
+# objects, older configs). "key" only counts as a whole word (api_key, apiKey, key) so
+# that harmless names like "keywords" stay readable; the others count anywhere in the
+# name (client_secret, passwordHash, authToken).
+_SECRET_ANYWHERE = ("secret", "password", "passwd", "token", "credential")
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a config key's name says its value is a secret."""
+    lowered = name.lower()
+    if any(marker in lowered for marker in _SECRET_ANYWHERE):
+        return True
+    words = [w.lower() for w in _WORD.findall(name)]
+    return any(w.rstrip("s").endswith("key") for w in words)
+
+
+def _masked(value: JSON) -> JSON:
+    if isinstance(value, Mapping):
+        return {str(k): MASK if is_secret_name(str(k)) and v else _masked(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return MASK if is_sealed(value) else value
+
+
 def mask_config(fields: Sequence[ConfigField], config: Mapping[str, JSON]) -> dict[str, JSON]:
-    """``config`` for display: a secret that is set shows as ``MASK``."""
-    out = dict(config)
+    """``config`` for display (pages, API, CLI): every secret that is set shows as ``MASK``.
+
+    Secrets are the connector's ``secret`` fields, any sealed value, and, as a second
+    net, any key whose name says it is a secret, in nested objects and lists too.
+    """
+    out = _masked(dict(config))
+    assert isinstance(out, dict)
     for name in _secret_names(fields):
         if out.get(name):
             out[name] = MASK

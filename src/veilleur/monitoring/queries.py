@@ -6,11 +6,8 @@ so no caller can read another workspace's rows by forgetting a filter.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -102,33 +99,3 @@ def watches_in(workspace: Workspace) -> QuerySet[Watch]:
     )
 
 
-# Words that mark a config entry as a secret. "key" only counts as a whole word
-# (api_key, apiKey, key) so that harmless names like "keywords" stay readable;
-# the others count anywhere in the name (client_secret, passwordHash, authToken).
-_SECRET_ANYWHERE = ("secret", "password", "passwd", "token", "credential")
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def is_secret_name(name: str) -> bool:
-    """True when a config key's name says its value is a secret."""
-    lowered = name.lower()
-    if any(marker in lowered for marker in _SECRET_ANYWHERE):
-        return True
-    words = [w.lower() for w in _WORD.findall(name)]
-    return any(w.rstrip("s").endswith("key") for w in words)
-
-
-def masked_config(config: Any) -> Any:
-    """A copy of a source config with every secret value replaced by ``"***"``.
-
-    Nested objects and lists are walked, so ``{"auth": {"token": ...}}`` is masked
-    too. Non-dict input is returned as is (a config is a JSON object by contract).
-    """
-    if isinstance(config, Mapping):
-        return {
-            str(k): MASK if is_secret_name(str(k)) else masked_config(v)
-            for k, v in config.items()
-        }
-    if isinstance(config, list):
-        return [masked_config(v) for v in config]
-    return config

@@ -12,8 +12,13 @@ from django.utils import timezone
 from veilleur.accounts.models import Workspace
 from veilleur.analysis.normalise import InvalidItem, NormalisedItem, normalise
 from veilleur.connectors.base import JSON, SourceError
-from veilleur.connectors.registry import SHELL_ONLY_KINDS, KindNotAllowed, get_connector
-from veilleur.connectors.secrets import keep_unchanged, open_config, seal_config
+from veilleur.connectors.registry import (
+    SHELL_ONLY_KINDS,
+    KindNotAllowed,
+    UnknownKind,
+    get_connector,
+)
+from veilleur.connectors.secrets import keep_unchanged, mask_config, open_config, seal_config
 from veilleur.monitoring.health import next_state
 from veilleur.monitoring.models import Health, Source, SourceEvent, Watch
 
@@ -69,6 +74,15 @@ def update_config(source: Source, config: Mapping[str, JSON]) -> Source:
 def runtime_config(source: Source) -> dict[str, JSON]:
     """The source's config with its secrets decrypted: for the connector's fetch only."""
     return open_config(get_connector(source.kind).fields, source.config)
+
+
+def masked_source_config(source: Source) -> dict[str, JSON]:
+    """The source's config as pages, the API and the CLI show it: secrets masked."""
+    try:
+        fields = get_connector(source.kind).fields
+    except UnknownKind:  # a kind removed since: mask by name only
+        fields = ()
+    return mask_config(fields, source.config or {})
 
 
 @transaction.atomic
