@@ -82,6 +82,8 @@ class ConfigField:
     ``type`` is one of ``text``, ``url``, ``secret`` (stored encrypted, never shown
     back), ``int``, ``bool``, ``choice`` (from ``choices``) or ``lines`` (a list of
     strings, one per line in the form). ``label`` and ``help`` are lazy translations.
+    A secret longer than a line (a key file) sets a ``max_length`` above 2,000 and the
+    form shows it as a text area.
     """
 
     name: str
@@ -91,6 +93,7 @@ class ConfigField:
     help: Any = ""
     default: JSON = None
     choices: tuple[tuple[str, Any], ...] = ()
+    max_length: int | None = None  # for text values; None: fields.MAX_TEXT (2,000)
 
     @property
     def secret(self) -> bool:

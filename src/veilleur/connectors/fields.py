@@ -70,8 +70,9 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
     if not isinstance(value, str):
         raise ConfigInvalid(f"{name}: expected text")
     text = value.strip()
-    if len(text) > MAX_TEXT:
-        raise ConfigInvalid(f"{name}: longer than {MAX_TEXT} characters")
+    limit = field.max_length or MAX_TEXT
+    if len(text) > limit:
+        raise ConfigInvalid(f"{name}: longer than {limit} characters")
     if field.type == "url" and text:
         return clean_url(name, text)
     if field.type == "choice":
