@@ -146,3 +146,8 @@ def test_display_masks_declared_sealed_and_named_secrets():
     assert shown["extra"] == {"accounts": [{"handle": "@a", "authToken": MASK}],
                               "note": "keywords"}
     assert mask_config((), {"opaque": config["token"]}) == {"opaque": MASK}  # sealed
+
+
+def test_a_required_field_of_spaces_is_missing():
+    with pytest.raises(ConfigInvalid, match="^url: required"):
+        clean_fields(FIELDS, {"url": "   "})

@@ -83,7 +83,9 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
 
 
 def _empty(value: JSON) -> bool:
-    return value is None or value == "" or value == []
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == []
 
 
 def clean_fields(fields: Sequence[ConfigField], config: Mapping[str, JSON]) -> dict[str, JSON]:
