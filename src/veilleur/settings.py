@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "veilleur.search",
     "veilleur.sentiment",
     "veilleur.crisis",
+    "veilleur.hooks",
 ]
 
 MIDDLEWARE = [

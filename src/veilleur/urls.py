@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("veilleur.sentiment.urls")),
     path("incidents/", include("veilleur.crisis.urls")),
     path("alerts/", include("veilleur.crisis.alert_urls")),
+    path("hooks/", include("veilleur.hooks.urls")),
 ]

@@ -149,5 +149,5 @@ def test_display_masks_declared_sealed_and_named_secrets():
 
 
 def test_a_required_field_of_spaces_is_missing():
-    with pytest.raises(ConfigInvalid, match="^url: required"):
+    with pytest.raises(ConfigInvalid, match=r"^url: required"):
         clean_fields(FIELDS, {"url": "   "})

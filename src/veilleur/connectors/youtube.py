@@ -435,8 +435,12 @@ def _comment(comment: Mapping[str, Any], video: str, channel: str, thread_id: st
         extra["score"] = likes
     if isinstance(replies, int) and not isinstance(replies, bool):
         extra["reply_count"] = replies
+    handle = name
     if isinstance(author_channel, dict) and author_channel.get("value"):
         extra["author_channel_id"] = str(author_channel["value"])
+        # The channel id, as the rss connector's YouTube feeds use: one author per
+        # channel whichever connector saw it (display names change, ids do not).
+        handle = str(author_channel["value"])
     if video:
         url = WATCH_URL.format(video=video, comment=comment_id)
     else:
@@ -446,7 +450,7 @@ def _comment(comment: Mapping[str, Any], video: str, channel: str, thread_id: st
         text=text,
         url=url,
         published_at=_when(snippet.get("publishedAt")),
-        author_handle=name,
+        author_handle=handle,
         author_name=name,
         author_url=str(snippet.get("authorChannelUrl") or ""),
         extra=extra,

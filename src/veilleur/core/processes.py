@@ -107,6 +107,9 @@ def enqueue_poll(source_id: int) -> object:
     return result
 
 
+PURGE_EVERY = 3600.0  # seconds between two purges of consumed webhook deliveries
+
+
 def run_scheduler(
     stop: StopFlag,
     interval: float,
@@ -118,15 +121,25 @@ def run_scheduler(
 
     from veilleur.monitoring.scheduler import run_once
 
+    last_purge = float("-inf")
+
     def default_pass() -> Sequence[int]:
+        from django.utils import timezone
+
         from veilleur.crisis.digest_schedule import run_digests_once
         from veilleur.crisis.runner import run_detection_once
+        from veilleur.hooks.services import purge_consumed
 
+        nonlocal last_purge
         claimed = run_once(enqueue_poll)
         # The detectors of watches whose last 5-minute bucket is behind (docs/detection.md),
         # and the alert digests once they are due (docs/alerts.md).
         run_detection_once()
         run_digests_once()
+        # Webhook deliveries already stored as mentions, a week on (docs/sources/webhook.md).
+        if time.monotonic() - last_purge > PURGE_EVERY:
+            purge_consumed(timezone.now())
+            last_purge = time.monotonic()
         return claimed
 
     run_pass = run_pass or default_pass

@@ -269,7 +269,10 @@ def source_list(request: HttpRequest) -> HttpResponse:
 @workspace_required
 @require_POST
 def source_enabled(request: HttpRequest, pk: int) -> HttpResponse:
-    """Enable (``enabled=1``) or disable (``enabled=0``) a source; managers and owners."""
+    """Enable (``enabled=1``) or disable (``enabled=0``) a source; managers and owners.
+
+    Back to the sources list, or to the source's page when ``next=detail``.
+    """
     workspace = workspace_of(request)
     source = get_object_or_404(Source.objects.for_workspace(workspace), pk=pk)
     try:
@@ -279,15 +282,17 @@ def source_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     wanted = request.POST.get("enabled")
     if wanted not in {"0", "1"}:
         return HttpResponseBadRequest(_("Expected enabled=0 or enabled=1."))
+    back = redirect("source_detail", source.pk) if request.POST.get("next") == "detail" else (
+        redirect("sources"))
     enabled = wanted == "1"
     if not set_enabled(source, enabled, actor=request.user.get_username()):
         messages.info(request, _("Nothing to change: the source is already in that state."))
-        return redirect("sources")
+        return back
     if enabled:
         messages.success(request, _("Source “%(name)s” enabled.") % {"name": source.name})
     else:
         messages.success(request, _("Source “%(name)s” disabled.") % {"name": source.name})
-    return redirect("sources")
+    return back
 
 
 @workspace_required
