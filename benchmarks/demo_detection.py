@@ -1,5 +1,6 @@
 """Detection latency in the demo: simulated time from the crisis arc's start to the
-first signal, the first incident and the first alert delivered.
+first signal, the first incident and the first alert delivered, and to the first signal
+of each detector.
 
 Runs the product's own path in one process on a fresh SQLite database: the demo's
 workspace, watch and replay source (``create_demo``), a JSON webhook destination on a
@@ -7,9 +8,10 @@ local HTTP receiver with an alert rule, then scheduler passes on a synthetic rea
 clock (one every ``--step`` seconds, as ``veilleur scheduler`` does with the demo's
 interval): ``run_once`` polls the replay, the detectors run on the replay's simulated
 clock, alerts go out through Apprise. Nothing sleeps, so the ten-minute demo takes
-about a minute or two of CPU.
+about a minute or two of CPU. It plays on until ``--hours`` simulated hours after the
+crisis arc's start, to see which detectors fire on it and when.
 
-    python benchmarks/demo_detection.py [--step 2]
+    python benchmarks/demo_detection.py [--step 2] [--hours 4]
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Receiver(BaseHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--step", type=float, default=2.0, help="real seconds per pass")
+    parser.add_argument("--hours", type=float, default=4.0,
+                        help="simulated hours after the crisis's start to play on for")
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="veilleur-detect-")
     os.environ.update({
@@ -81,6 +85,7 @@ def main() -> None:
     first: dict[str, datetime] = {}
     began = time.perf_counter()
     passes = 0
+    crisis_at: datetime | None = None
     while real < datetime.now().astimezone() + timedelta(seconds=demo.wall_seconds + 60):
         run_once(lambda source_id, at=real: poll_source(source_id, at), now=real)
         for watch_id in due_watch_ids(real):
@@ -95,7 +100,12 @@ def main() -> None:
         if sent and "alert" not in first:
             # Sent during this pass: at the latest at the pass's simulated time.
             first["alert"] = simulated
-        if "alert" in first:
+        cursor = Source.objects.get(pk=demo.source.pk).cursor
+        if crisis_at is None and cursor and cursor.get("anchor"):
+            crisis_at = (datetime.fromisoformat(cursor["anchor"])
+                         + timedelta(seconds=demo.crisis_start_s or 0))
+        if ("alert" in first and crisis_at is not None
+                and simulated >= crisis_at + timedelta(hours=args.hours)):
             break
         real += timedelta(seconds=args.step)
     cursor = Source.objects.get(pk=demo.source.pk).cursor
@@ -117,9 +127,23 @@ def main() -> None:
         print(f"first {what}: {at.astimezone(UTC):%a %H:%M} UTC simulated, {late / 60:.0f} "
               f"simulated minutes after the crisis started ({late / demo.speed:.1f} s of "
               f"real time at the demo's speed)")
-    for signal in Signal.objects.order_by("window_end")[:6]:
-        print(f"  signal {signal.kind} at {signal.window_end.astimezone(UTC):%a %H:%M}: observed "
-              f"{signal.observed:g} vs expected {signal.expected:.3g}, severity {signal.severity}")
+    before = Signal.objects.filter(window_end__lt=crisis).count()
+    print(f"signals before the crisis arc: {before}")
+    print(f"first signal of each detector (up to {args.hours:g} simulated hours after the "
+          f"crisis started):")
+    seen: set[str] = set()
+    for signal in Signal.objects.filter(window_end__gte=crisis).order_by("window_end", "pk"):
+        if signal.kind in seen:
+            continue
+        seen.add(signal.kind)
+        late = (signal.window_end - crisis).total_seconds()
+        print(f"  {signal.kind} at {signal.window_end.astimezone(UTC):%a %H:%M} "
+              f"(+{late / 60:.0f} min): observed {signal.observed:g} vs expected "
+              f"{signal.expected:.3g}, severity {signal.severity}")
+        details = signal.explanation.get("details") if isinstance(signal.explanation,
+                                                                  dict) else None
+        if isinstance(details, dict) and "slow_rise" in details:
+            print(f"    {details['slow_rise']}")
     if Receiver.received:
         message = Receiver.received[0]
         print("first alert received by the webhook:")

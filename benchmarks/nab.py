@@ -17,8 +17,15 @@ time (evidence window, calibration, escalation, episode, level and profile half-
 winsorising), the sensitivity table of ``docs/detection.md``. The detector sees no
 labels; the windows are read only to score.
 
+``--slow-rise`` runs the slow-rise detector (``detection/slow_rise.py``) over the same
+files, chained to the spike detector as the product's runner chains them, and counts its
+signals: how many fall outside the labelled windows (on series this noisy, the rate
+at which it would interrupt someone) and how many windows it touches; then the same
+for a few neighbouring parameters. NAB's scores are not computed for it: its windows
+label spikes, and it is not the detector ``veilleur detect`` runs.
+
     python benchmarks/nab.py [--data-dir ../shared/data/nab-realtweets-dev] [--json OUT]
-                             [--sweep]
+                             [--sweep] [--slow-rise]
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from veilleur.analysis.detection import (
     VolumeConfig,
     read_series,
 )
+from veilleur.analysis.detection.slow_rise import SlowRiseConfig, SlowRiseDetector
 from veilleur.analysis.detection.volume import VolumeDetector
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,11 +159,56 @@ def sweep(files: list[tuple[str, Series, list[tuple[int, int]]]]) -> list[dict[s
     return rows
 
 
+def slow_rise_signals(series: Series, config: SlowRiseConfig | None = None) -> list[int]:
+    """Rows where the slow-rise detector fires, chained to the default spike detector."""
+    bucket = series.bucket()
+    spike = VolumeDetector(replace(DEFAULT_CONFIG, bucket=bucket))
+    slow = SlowRiseDetector(replace(config or SlowRiseConfig(), bucket=bucket))
+    rows = []
+    for row, (at, value) in enumerate(zip(series.timestamps, series.values, strict=True)):
+        score = spike.update(at, value)
+        if slow.update(at, value, None if score.warming_up else score.expected).fired:
+            rows.append(row)
+    return rows
+
+
+def slow_rise_report(files: list[tuple[str, Series, list[tuple[int, int]]]],
+                     config: SlowRiseConfig | None = None) -> dict[str, Any]:
+    """Per file: signals, those outside the labelled windows, windows touched, days."""
+    per_file = []
+    for name, series, spans in files:
+        rows = slow_rise_signals(series, config)
+        inside = [r for r in rows if any(left <= r <= right for left, right in spans)]
+        touched = sum(any(left <= r <= right for r in rows) for left, right in spans)
+        days = (series.timestamps[-1] - series.timestamps[0]) / timedelta(days=1)
+        per_file.append({"file": name, "signals": len(rows), "outside": len(rows) - len(inside),
+                         "windows": len(spans), "windows_touched": touched,
+                         "days": round(days, 1)})
+    total_days = sum(f["days"] for f in per_file)
+    outside = sum(f["outside"] for f in per_file)
+    return {"files": per_file, "outside": outside,
+            "windows_touched": sum(f["windows_touched"] for f in per_file),
+            "windows": sum(f["windows"] for f in per_file),
+            "outside_per_week": round(7 * outside / total_days, 2)}
+
+
+SLOW_RISE_VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    ("defaults", {}),
+    ("threshold 8", {"threshold": 8.0}), ("threshold 12", {"threshold": 12.0}),
+    ("ratio 1.5", {"ratio": 1.5}), ("ratio 3", {"ratio": 3.0}),
+    ("clip at 1 deviation", {"clip_sigmas": 1.0}), ("clip at 3 deviations", {"clip_sigmas": 3.0}),
+    ("2 days of history", {"min_days": 2}),
+    ("dispersion half-life 3 days", {"dispersion_half_life": timedelta(days=3)}),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--sweep", action="store_true", help="score neighbouring parameters too")
+    parser.add_argument("--slow-rise", action="store_true",
+                        help="count the slow-rise detector's signals on the same files")
     args = parser.parse_args(argv)
     if not (args.data_dir / "windows.json").is_file():
         print(f"no NAB data in {args.data_dir}", file=sys.stderr)
@@ -190,6 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep:
         print("\nsensitivity (one change from the defaults): optimised, leave-one-file-out")
         output["sweep"] = sweep(files)
+    if args.slow_rise:
+        print("\nslow-rise detector (default parameters): signals outside / inside the "
+              "labelled windows, windows touched")
+        rows = []
+        for label, changes in SLOW_RISE_VARIANTS:
+            report = slow_rise_report(files, SlowRiseConfig(**changes))
+            rows.append({"variant": label, **report})
+            if label == "defaults":
+                for f in report["files"]:
+                    print(f"  {f['file']:6s} {f['signals']:3d} signals, {f['outside']:3d} "
+                          f"outside, {f['windows_touched']}/{f['windows']} windows touched, "
+                          f"{f['days']:.0f} days")
+            print(f"{label:30s} outside {report['outside']:4d} "
+                  f"({report['outside_per_week']:.2f} a week per file), windows touched "
+                  f"{report['windows_touched']}/{report['windows']}", flush=True)
+        output["slow_rise"] = rows
     if args.json:
         args.json.write_text(json.dumps(output, indent=2) + "\n")
     return 0

@@ -241,6 +241,44 @@ def test_a_form_webhook_receives_the_french_title(acme, incident, webhook):
     assert "6,2 attendus" in fields["message"][0]
 
 
+@pytest.mark.django_db
+def test_an_incident_opened_in_english_is_titled_in_the_destinations_language(
+        acme, watch, smtp, webhook):
+    # The scheduler runs in English: the stored title is English; each destination reads
+    # the title composed again in its own language.
+    from django.utils import translation
+
+    from veilleur.crisis.incidents import SignalData, record_signal
+
+    translation.activate("en")
+    try:
+        recorded = record_signal(watch, SignalData(
+            kind="volume", window_start=NOW - timedelta(minutes=5), window_end=NOW,
+            observed=48, expected=6.2, confidence=0.998, severity=2, explanation={}), NOW)
+    finally:
+        translation.deactivate()
+    incident = recorded.incident
+    assert incident.title == "Volume spike on Acme Box" and incident.kind == "volume"
+    rule_for(acme, destination(acme, smtp.url, "fr"),
+             destination(acme, f"json://127.0.0.1:{webhook.port}/en", "en"))
+    alert_for_incident(incident, recorded.signal, NOW)
+
+    [message] = smtp.messages
+    french = body_of(message)
+    assert "Incident : Pic de volume sur Acme Box" in french
+    assert "Volume spike" not in french
+    [(_path, _type, raw)] = webhook.requests
+    assert "Incident: Volume spike on Acme Box" in json.loads(raw)["message"]
+
+    send_digests(acme, "daily", NOW + timedelta(hours=1))  # no digest rule: nothing
+    digest_rule = rule_for(acme, destination(acme, smtp.url, "fr"), digest="daily")
+    [row] = send_digests(acme, "daily", NOW + timedelta(hours=1))
+    assert row.rule == digest_rule
+    digest = body_of(smtp.messages[-1])
+    assert " · Pic de volume sur Acme Box (Acme Box)" in digest
+    assert "Volume spike" not in digest
+
+
 # ---- which rules fire ----------------------------------------------------------------------
 
 

@@ -111,3 +111,43 @@ def test_a_replayed_workspace_is_detected_on_the_replays_clock(watch, acme):
     Source.objects.create(workspace=acme, name="replay", kind="replay", config=config,
                           cursor=cursor)
     assert watch_clock(watch, NOW) == started - timedelta(days=7) + timedelta(seconds=10_000)
+
+
+def test_a_slow_rise_that_no_spike_reveals_opens_a_sustained_rise_incident(source, watch):
+    # A calm week (one mention every 30 minutes), then from `rise` one every 5 minutes:
+    # six times the usual, but never more than one mention in a bucket, so the spike
+    # detector sees nothing worth an alert; the slow-rise detector sees it hold.
+    rise = bucket_floor(NOW) - timedelta(hours=3)
+    calm_week(source, watch, rise)
+    for i in range(36):
+        make_mention(source, f"Fibrelune box {i} en panne ce matin ?", sentiment="neutral",
+                     published_at=rise + timedelta(minutes=5 * i, seconds=30),
+                     watches=[watch], reach=100)
+    assert run_watch(watch, rise) == []  # the first run learns the week before the rise
+    recorded = []
+    for step in range(1, 37):  # the scheduler, every five minutes
+        recorded += run_watch(watch, rise + timedelta(minutes=5 * step))
+    assert [r.signal.kind for r in recorded] == ["slow_rise"]
+    signal = recorded[0].signal
+    held = signal.window_end - rise
+    assert timedelta(minutes=45) <= held <= timedelta(hours=2, minutes=30), held
+    assert signal.window_start >= rise - timedelta(minutes=30)
+    assert signal.observed >= 3 * signal.expected and signal.confidence > 0.9999
+    assert "slow_rise" in signal.explanation["details"]
+    assert signal.explanation["examples"]
+    incident = recorded[0].incident
+    assert incident.kind == "slow_rise" and incident.display_title == "Sustained rise on Fibrelune"
+    state = DetectorState.objects.get(watch=watch).state
+    assert set(state) == {"volume", "slow_rise"}
+
+
+def test_a_state_saved_before_the_slow_rise_detector_still_loads(source, watch):
+    end = bucket_floor(NOW)
+    calm_week(source, watch, end)
+    assert run_watch(watch, end - timedelta(hours=2)) == []
+    saved = DetectorState.objects.get(watch=watch)
+    DetectorState.objects.filter(pk=saved.pk).update(state=saved.state["volume"])
+    assert run_watch(watch, NOW) == []
+    state = DetectorState.objects.get(watch=watch).state
+    # The slow-rise detector learned the week before its first bucket, silently.
+    assert len(state["slow_rise"]["history"]) >= 6 * 288

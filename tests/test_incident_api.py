@@ -73,13 +73,23 @@ def test_incidents_are_listed_newest_first_with_their_facts(world):
     assert [item["id"] for item in body["items"]] == [world.incident.pk, world.old.pk]
     first = body["items"][0]
     assert first == {
-        "id": world.incident.pk, "title": "Volume spike on Fibrelune",
+        "id": world.incident.pk, "title": "Volume spike on Fibrelune", "kind": "volume",
         "watch_id": world.watch.pk, "watch_name": "Fibrelune", "severity": 3,
         "state": "open", "owner": None, "opened_at": "2026-03-01T12:00:00Z",
         "updated_at": "2026-03-01T12:00:00Z", "resolved_at": None, "signal_count": 1,
     }
     assert body["items"][1]["state"] == "resolved"
     assert body["items"][1]["resolved_at"] == "2026-02-27T12:00:00Z"
+
+
+def test_titles_follow_the_callers_language(world):
+    client = api(world.viewer)
+    french = client.get(f"/api/incidents/{world.incident.pk}", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.json()["title"] == "Pic de volume sur Fibrelune"
+    listing = client.get("/api/incidents?state=ongoing", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert [item["title"] for item in listing["items"]] == ["Pic de volume sur Fibrelune"]
+    in_english = client.get(f"/api/incidents/{world.incident.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json()["title"] == "Volume spike on Fibrelune"
 
 
 @pytest.mark.parametrize(("query", "expected"), [

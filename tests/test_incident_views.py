@@ -626,3 +626,35 @@ def test_the_pages_are_in_french_for_french_users(client_of, alice, incident):
     assert "40 observés, 4 attendus (confiance 99,9\xa0%)" in page
     listing = body(client.get(reverse("incidents")))
     assert "Détecteurs" in listing and "Fausses alertes" in listing
+
+
+def test_an_incident_opened_in_english_is_titled_in_the_readers_language(
+        client_of, alice, incident):
+    # Opened while English was active (the scheduler's language): the stored title is
+    # English, but every page composes it again in the reader's language.
+    assert incident.title == "Volume spike on Fibrelune" and incident.kind == "volume"
+    assert "<h1>Volume spike on Fibrelune</h1>" in detail(client_of(alice), incident)
+    alice.language = "fr"
+    alice.save()
+    french = client_of(alice)
+    page = detail(french, incident)
+    assert "<h1>Pic de volume sur Fibrelune</h1>" in page
+    assert "<title>Pic de volume sur Fibrelune · Incidents" in page
+    assert "Volume spike on" not in page
+    listing = row(body(french.get(reverse("incidents"))), incident)
+    assert "Pic de volume sur Fibrelune</a>" in listing
+
+
+def test_a_reader_without_a_saved_language_gets_the_title_in_the_browsers_language(
+        client, alice, incident):
+    client.force_login(alice)  # no saved language: the browser's wins
+    alice.language = ""
+    alice.save()
+    page = body(client.get(reverse("incident", args=[incident.pk]),
+                           HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9"))
+    assert "<h1>Pic de volume sur Fibrelune</h1>" in page
+
+
+def test_an_incident_of_unknown_kind_shows_its_stored_title(client_of, alice, incident):
+    Incident.objects.filter(pk=incident.pk).update(kind="", title="Written by hand")
+    assert "<h1>Written by hand</h1>" in detail(client_of(alice), incident)

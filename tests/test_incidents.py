@@ -108,3 +108,32 @@ def test_notes_owner_and_false_alarms(watch, alice, bob):
 )
 def test_severity_grows_with_strength_and_reach(confidence, ratio, reach, expected):
     assert severity(confidence, ratio, reach) == expected
+
+
+def test_incidents_keep_their_opening_kind_and_older_ones_get_it_from_their_timeline(watch,
+                                                                                   acme):
+    import importlib
+
+    from django.apps import apps
+
+    first = record_signal(watch, found("negative_shift"), NOW)
+    record_signal(watch, found("volume", minutes=5), NOW + timedelta(minutes=5))
+    assert first.incident.kind == "negative_shift"
+    other = Watch.objects.create(workspace=acme, name="Other", query="other")
+    second = record_signal(other, found("vocabulary"), NOW).incident
+    Signal.objects.filter(incident=second).delete()  # the timeline still says its kind
+    third = Watch.objects.create(workspace=acme, name="Third", query="third")
+    third_incident = record_signal(third, found("emerging_story"), NOW).incident
+    IncidentEvent.objects.filter(incident=third_incident, kind="signal").delete()
+    bare = Incident.objects.create(workspace=acme, watch=Watch.objects.create(
+        workspace=acme, name="Bare", query="bare"), title="By hand")
+    # As before migration 0002: no kind stored.
+    Incident.objects.update(kind="")
+
+    migration = importlib.import_module("veilleur.crisis.migrations.0002_incident_kind")
+    migration.fill_kind(apps, None)
+
+    kinds = dict(Incident.objects.values_list("pk", "kind"))
+    assert kinds == {first.incident.pk: "negative_shift", second.pk: "vocabulary",
+                     third_incident.pk: "emerging_story", bare.pk: ""}
+    assert Incident.objects.get(pk=bare.pk).display_title == "By hand"

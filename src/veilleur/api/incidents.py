@@ -67,7 +67,10 @@ class IncidentFilters(Schema):
 
 class IncidentOut(Schema):
     id: int
-    title: str
+    title: str = Field(description="The opening signal's kind and the watch, in the "
+                       "caller's language (Accept-Language or their account's).")
+    kind: SignalKind | None = Field(description="The kind of the signal that opened it "
+                                    "(null for an incident whose kind is unknown).")
     watch_id: int
     watch_name: str
     severity: int = Field(description="1 (most severe) to 4.")
@@ -77,6 +80,14 @@ class IncidentOut(Schema):
     updated_at: datetime
     resolved_at: datetime | None
     signal_count: int
+
+    @staticmethod
+    def resolve_title(obj: Incident) -> str:
+        return obj.display_title
+
+    @staticmethod
+    def resolve_kind(obj: Incident) -> str | None:
+        return obj.kind or None
 
     @staticmethod
     def resolve_watch_name(obj: Incident) -> str:

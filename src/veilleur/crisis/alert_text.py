@@ -235,7 +235,7 @@ def render_alert(incident: Incident, signal: Signal, language: str) -> AlertText
               "(confidence %(confidence)s%%).") % values,
             _("Severity %(severity)s (1 = most severe, 4 = least) · incident %(state)s · "
               "window %(start)s–%(end)s (%(zone)s)") % values,
-            _("Incident: %(title)s") % {"title": clean(incident.title, TITLE_LIMIT)},
+            _("Incident: %(title)s") % {"title": clean(incident.display_title, TITLE_LIMIT)},
         ]
         explanation = signal.explanation if isinstance(signal.explanation, Mapping) else {}
         details = _explanation_lines(explanation)
@@ -280,7 +280,7 @@ def render_digest(workspace_name: str, frequency: str, entries: list[DigestEntry
                 incident = entry.incident
                 lines.append(_("Severity %(severity)s · %(state)s · %(title)s (%(watch)s)") % {
                     "severity": incident.severity, "state": state_label(incident.state),
-                    "title": clean(incident.title, TITLE_LIMIT),
+                    "title": clean(incident.display_title, TITLE_LIMIT),
                     "watch": clean(incident.watch.name, LABEL_LIMIT)})
                 lines.append("  " + _("Opened %(when)s: %(link)s") % {
                     "when": _when(incident.opened_at), "link": incident_link(incident)})

@@ -54,6 +54,8 @@ class Recorded:
 
 
 def incident_title(watch: Watch, kind: str) -> str:
+    """The title in the active language; pages and alerts compose it again in their
+    reader's language from ``Incident.kind`` (``Incident.display_title``)."""
     return _("%(kind)s on %(watch)s") % {"kind": SignalKind(kind).label, "watch": watch.name}
 
 
@@ -100,7 +102,7 @@ def _ongoing_incident(watch: Watch, found: SignalData, now: datetime) -> tuple[I
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
-                workspace_id=watch.workspace_id, watch=watch,
+                workspace_id=watch.workspace_id, watch=watch, kind=found.kind,
                 title=incident_title(watch, found.kind)[:200], severity=found.severity,
                 opened_at=now, updated_at=now,
             )

@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from veilleur.accounts.models import Workspace
 from veilleur.monitoring.models import Mention, Story, Watch
@@ -25,6 +25,7 @@ class SignalKind(models.TextChoices):
     HIGH_REACH = "high_reach", _("High-reach negative mention")
     VOCABULARY = "vocabulary", _("Crisis vocabulary")
     EMERGING_STORY = "emerging_story", _("Emerging story")
+    SLOW_RISE = "slow_rise", _("Sustained rise")
 
 
 class Signal(models.Model):
@@ -88,6 +89,11 @@ class Incident(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="incidents")
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="incidents")
+    # The kind of the signal that opened it: the title is composed from it and the
+    # watch's name in the reader's language (``display_title``). ``title`` keeps the
+    # words written at creation (the scheduler's language), a fallback for incidents
+    # whose kind is unknown; nothing user-facing shows it otherwise.
+    kind = models.CharField(_("kind"), max_length=24, choices=SignalKind.choices, blank=True)
     title = models.CharField(_("title"), max_length=200)
     severity = models.PositiveSmallIntegerField(_("severity"), default=4)
     state = models.CharField(_("state"), max_length=16, choices=IncidentState.choices,
@@ -110,6 +116,15 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """"Volume spike on Fibrelune", in the active language (the page's, the API
+        caller's, or the alert destination's under ``translation.override``)."""
+        if self.kind in SignalKind.values:
+            return gettext("%(kind)s on %(watch)s") % {"kind": SignalKind(self.kind).label,
+                                                       "watch": self.watch.name}
         return self.title
 
 

@@ -3,9 +3,15 @@
 Called by the scheduler every few seconds for the watches whose last bucket is behind
 (``due_watch_ids``); a lease makes two schedulers safe. The volume detectors (mentions,
 stories, authors) keep their learned state in ``DetectorState`` and see every bucket
-once; the content detectors look at the last hour against the week before it.
-A watch seen for the first time replays its last week to learn its baseline, without
-raising signals for that history.
+once; the content detectors look at the last hour against the week before it. The
+slow-rise detector follows the mentions series too, against the larger of the spike
+detector's expectation and its own seasonal median, and fires once when a rise has
+held long enough (``analysis.detection.slow_rise``). A watch seen for the first time
+replays its last week to learn its baselines, without raising signals for that history.
+
+``DetectorState.state`` holds ``{"volume": ..., "slow_rise": ...}``; a state saved
+before the slow-rise detector existed is the volume part alone, and the slow-rise
+detector then learns the week before its first bucket, silently.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from veilleur.analysis.detection import WatchVolume
+from veilleur.analysis.detection import VolumeScore, WatchVolume
 from veilleur.analysis.detection.content import (
     Finding,
     crisis_vocabulary,
@@ -28,6 +35,7 @@ from veilleur.analysis.detection.content import (
 from veilleur.analysis.detection.explain import explain
 from veilleur.analysis.detection.mentions import MentionRecord
 from veilleur.analysis.detection.severity import severity
+from veilleur.analysis.detection.slow_rise import SlowRiseDetector, SlowRiseScore
 from veilleur.crisis.incidents import Recorded, SignalData, record_signal
 from veilleur.crisis.models import DetectorState, Signal, SignalKind
 from veilleur.monitoring.models import Mention, Source, Watch
@@ -110,12 +118,33 @@ def run_watch(watch: Watch, now: datetime) -> list[Recorded]:
         DetectorState.objects.filter(pk=state.pk).update(lease_until=None)
 
 
+def _detectors(watch: Watch, saved: dict[str, Any],
+               start: datetime) -> tuple[WatchVolume, SlowRiseDetector]:
+    """The watch's detectors as they were saved (new ones for a new watch)."""
+    if "volume" in saved:
+        volume = WatchVolume.from_state(saved["volume"])
+    else:  # saved before the slow-rise detector, or nothing saved yet
+        volume = WatchVolume.from_state(saved) if saved else WatchVolume()
+    if saved.get("slow_rise"):
+        return volume, SlowRiseDetector.from_state(saved["slow_rise"])
+    slow = SlowRiseDetector()
+    if saved:
+        # An existing watch meeting the slow-rise detector: let it learn the last week
+        # (its seasonal median) before the first bucket it judges, without judging.
+        history_start = start - timedelta(days=slow.config.history_days, hours=1)
+        for bucket in volume_series(watch.workspace, watch, start=history_start, end=start,
+                                    bucket_seconds=int(BUCKET.total_seconds())):
+            slow.update(bucket.start, bucket.mentions, None)
+    return volume, slow
+
+
 def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
     end = bucket_floor(now)
     start = state.last_bucket_end or end - BASELINE
     if start >= end:
         return []
-    volume = WatchVolume.from_state(state.state) if state.state else WatchVolume()
+    saved = state.state if isinstance(state.state, dict) else {}
+    volume, slow = _detectors(watch, saved, start)
     buckets = volume_series(watch.workspace, watch, start=start, end=end,
                             bucket_seconds=int(BUCKET.total_seconds()))
     records = _records(watch, end)
@@ -124,6 +153,9 @@ def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
         scores = volume.update(bucket.start, {"mentions": bucket.mentions,
                                               "stories": bucket.stories,
                                               "authors": bucket.authors})
+        mentions = scores["mentions"]
+        rise = slow.update(bucket.start, bucket.mentions,
+                           None if mentions.warming_up else mentions.expected)
         bucket_end = bucket.start + BUCKET
         if bucket_end <= end - CONTENT_WINDOW:
             continue  # history being replayed to learn the baseline: no signals
@@ -131,7 +163,6 @@ def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
         # that catches up several buckets (a busy worker, the demo's fast clock) detects
         # as early as one that ran every five minutes.
         window, baseline = _split(records, bucket_end)
-        mentions = scores["mentions"]
         if mentions.score >= SCORE_THRESHOLD:
             confidence = 1.0 - mentions.probability
             ratio = mentions.observed / max(mentions.expected, 1e-9)
@@ -149,10 +180,34 @@ def _run(watch: Watch, state: DetectorState, now: datetime) -> list[Recorded]:
             found = record_signal(watch, data, bucket_end)
             if found:
                 recorded.append(found)
+        if rise.fired:
+            found = _slow_rise_signal(watch, rise, scores, window, baseline, bucket_end)
+            if found:
+                recorded.append(found)
         recorded += _content_signals(watch, window, baseline, bucket_end, bucket_end)
-    DetectorState.objects.filter(pk=state.pk).update(state=volume.state(), last_bucket_end=end)
+    DetectorState.objects.filter(pk=state.pk).update(
+        state={"volume": volume.state(), "slow_rise": slow.state()}, last_bucket_end=end)
     _alert(recorded)
     return recorded
+
+
+def _slow_rise_signal(watch: Watch, rise: SlowRiseScore, scores: dict[str, VolumeScore],
+                      window: list[MentionRecord], baseline: list[MentionRecord],
+                      bucket_end: datetime) -> Recorded | None:
+    """A sustained rise: its window is the whole excursion (from the first bucket above
+    the baseline), its figures the mentions observed and expected over it; the terms,
+    authors and examples come from the last hour, as for the other signals."""
+    explanation = explain(window, baseline)
+    explanation["volume"] = {name: score.summary() for name, score in scores.items()}
+    explanation["details"] = {"slow_rise": rise.summary()}
+    data = SignalData(
+        kind=SignalKind.SLOW_RISE, window_start=rise.since or bucket_end - BUCKET,
+        window_end=bucket_end, observed=rise.run_observed,
+        expected=round(rise.run_expected, 3), confidence=rise.confidence,
+        severity=severity(rise.confidence, rise.ratio), explanation=explanation,
+        mention_ids=tuple(e["id"] for e in explanation["examples"]),
+    )
+    return record_signal(watch, data, bucket_end)
 
 
 def _alert(recorded: list[Recorded]) -> None:
