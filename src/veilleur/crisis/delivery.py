@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,11 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from veilleur.connectors.netguard import (
+    BlockedAddress,
+    allowed_addresses,
+    private_networks_allowed,
+)
 from veilleur.crisis.models import (
     AlertDelivery,
     AlertDestination,
@@ -118,22 +122,21 @@ def scrub(text: str, url: str) -> str:
 
 
 def _private_network_refused(url: str) -> bool:
-    """A webhook to a loopback/private/link-local address when the installation refuses them."""
-    allowed = getattr(settings, "ALLOW_PRIVATE_NETWORKS", None)
-    if allowed is None:
-        allowed = getattr(getattr(settings, "CONFIG", None), "allow_private_networks", False)
+    """A webhook to a loopback/private/link-local address when the installation refuses them.
+
+    Apprise opens its own connection, so this is checked on the name's addresses just
+    before sending (connectors, which use our client, check the connected address).
+    """
     scheme, _userinfo, hostport, _rest = _split(url)
-    if allowed or scheme not in WEBHOOK_SCHEMES:
+    if scheme not in WEBHOOK_SCHEMES or private_networks_allowed():
         return False
-    host, _port = _host_and_port(hostport)
+    host, port = _host_and_port(hostport)
     try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
+        allowed_addresses(host, int(port) if port.isdigit() else 0)
+    except BlockedAddress:
+        return True
+    except OSError:
         return False  # unresolvable now: Apprise's own failure (transient) says so
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            return True
     return False
 
 
