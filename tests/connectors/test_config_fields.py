@@ -151,3 +151,11 @@ def test_display_masks_declared_sealed_and_named_secrets():
 def test_a_required_field_of_spaces_is_missing():
     with pytest.raises(ConfigInvalid, match=r"^url: required"):
         clean_fields(FIELDS, {"url": "   "})
+
+
+def test_errors_are_in_the_active_language():
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ConfigInvalid) as caught:
+        clean_fields(FIELDS, {"url": "ftp://x.org"})
+    assert str(caught.value) == "url: une adresse http:// ou https:// est attendue, reçu 'ftp://x.org'"

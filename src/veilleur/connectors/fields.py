@@ -11,12 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
+
 from veilleur.connectors.base import JSON, ConfigField, ConfigInvalid
 
 MAX_TEXT = 2000
 MAX_LINES = 100
 _TRUE = {"1", "true", "yes", "on", "oui"}
 _FALSE = {"0", "false", "no", "off", "non", ""}
+
+
+def _invalid(name: str, message: str, **values: object) -> ConfigInvalid:
+    """``field: why``, the why in the active language (forms show it under the field;
+    the command line runs in English)."""
+    return ConfigInvalid(f"{name}: {message % values if values else message}")
 
 
 def clean_url(name: str, value: str) -> str:
@@ -28,13 +36,15 @@ def clean_url(name: str, value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ConfigInvalid(f"{name}: expected an http:// or https:// address, got {value!r}")
+        raise _invalid(name, _("expected an http:// or https:// address, got %(value)s"),
+                       value=repr(value))
     if len(value) > MAX_TEXT:
-        raise ConfigInvalid(f"{name}: the address is longer than {MAX_TEXT} characters")
+        raise _invalid(name, _("the address is longer than %(limit)s characters"), limit=MAX_TEXT)
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ConfigInvalid(f"{name}: the port of {value!r} is not a number") from None
+        raise _invalid(name, _("the port of %(value)s is not a number"),
+                       value=repr(value)) from None
     return value
 
 
@@ -45,14 +55,15 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise ConfigInvalid(f"{name}: expected true or false")
+        raise _invalid(name, _("expected true or false"))
     if field.type == "int":
         if isinstance(value, bool):
-            raise ConfigInvalid(f"{name}: expected a whole number")
+            raise _invalid(name, _("expected a whole number"))
         try:
             return int(str(value).strip())
         except ValueError:
-            raise ConfigInvalid(f"{name}: expected a whole number, got {value!r}") from None
+            raise _invalid(name, _("expected a whole number, got %(value)s"),
+                           value=repr(value)) from None
     if field.type == "lines":
         items: Sequence[JSON]
         if isinstance(value, str):
@@ -60,25 +71,26 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
         elif isinstance(value, list):
             items = value
         else:
-            raise ConfigInvalid(f"{name}: expected a list, one entry per line")
+            raise _invalid(name, _("expected a list, one entry per line"))
         lines = [str(item).strip() for item in items if str(item).strip()]
         if len(lines) > MAX_LINES:
-            raise ConfigInvalid(f"{name}: at most {MAX_LINES} entries")
+            raise _invalid(name, _("at most %(limit)s entries"), limit=MAX_LINES)
         if any(len(line) > MAX_TEXT for line in lines):
-            raise ConfigInvalid(f"{name}: an entry is longer than {MAX_TEXT} characters")
+            raise _invalid(name, _("an entry is longer than %(limit)s characters"), limit=MAX_TEXT)
         return lines
     if not isinstance(value, str):
-        raise ConfigInvalid(f"{name}: expected text")
+        raise _invalid(name, _("expected text"))
     text = value.strip()
     limit = field.max_length or MAX_TEXT
     if len(text) > limit:
-        raise ConfigInvalid(f"{name}: longer than {limit} characters")
+        raise _invalid(name, _("longer than %(limit)s characters"), limit=limit)
     if field.type == "url" and text:
         return clean_url(name, text)
     if field.type == "choice":
         allowed = [key for key, _label in field.choices]
         if text not in allowed:
-            raise ConfigInvalid(f"{name}: expected one of {', '.join(allowed)}, got {text!r}")
+            raise _invalid(name, _("expected one of %(allowed)s, got %(value)s"),
+                           allowed=", ".join(allowed), value=repr(text))
     return text
 
 
@@ -103,7 +115,7 @@ def clean_fields(fields: Sequence[ConfigField], config: Mapping[str, JSON]) -> d
         value = config.get(field.name)
         if _empty(value):
             if field.required:
-                raise ConfigInvalid(f"{field.name}: required")
+                raise _invalid(field.name, _("required"))
             if field.default is not None:
                 clean[field.name] = field.default
             continue
@@ -115,5 +127,6 @@ def bounded_int(config: Mapping[str, JSON], name: str, low: int, high: int) -> i
     """``config[name]`` checked to lie in [low, high] (after ``clean_fields``)."""
     value = config.get(name)
     if not isinstance(value, int) or not low <= value <= high:
-        raise ConfigInvalid(f"{name}: expected a whole number from {low} to {high}")
+        raise _invalid(name, _("expected a whole number from %(low)s to %(high)s"),
+                       low=low, high=high)
     return value

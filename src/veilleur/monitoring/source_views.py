@@ -39,7 +39,7 @@ from veilleur.connectors.registry import (
     UnknownKind,
     get_connector,
 )
-from veilleur.connectors.secrets import mask_config
+from veilleur.connectors.secrets import MASK, mask_config
 from veilleur.monitoring.filters import language_label, start_of_day
 from veilleur.monitoring.models import Health, Mention, MentionCopy, Source, SourceEvent
 from veilleur.monitoring.source_forms import (
@@ -211,6 +211,15 @@ def run_test(workspace: Workspace, kind: str, config: dict[str, JSON],
                        invalid=result.invalid)
 
 
+def _test_panel(request: HttpRequest, result: TestOutcome,
+                form: SourceForm | None = None) -> HttpResponse:
+    """The "Test now" panel for htmx; posted from a form, it also brings that form's
+    error messages for the values just tested (swapped out of band), so the messages
+    of an earlier try do not linger beside a test that worked."""
+    return render(request, "monitoring/_source_test.html",
+                  {"result": result, "form": form, "form_oob": form is not None})
+
+
 def _form_test(form: SourceForm) -> TestOutcome:
     if not form.is_valid():
         return TestOutcome(False, form_errors=form.error_list())
@@ -284,7 +293,7 @@ def source_add_test(request: HttpRequest, kind: str) -> HttpResponse:
     form = _source_form(request, kind, connector)
     result = _form_test(form)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "monitoring/_source_test.html", {"result": result})
+        return _test_panel(request, result, form)
     return _form_page(request, form, _carry_token(request), result)
 
 
@@ -345,13 +354,14 @@ def config_rows(source: Source, connector: Connector | None) -> list[ConfigRow]:
     for spec in connector.fields:
         declared.add(spec.name)
         value = masked.get(spec.name)
-        if spec.secret:
+        if spec.secret or value == MASK:  # MASK: a key whose name says it is a secret
             value = _("set (hidden)") if value else _("not set")
         elif spec.choices:
             value = str(dict(spec.choices).get(str(value), _display(value)))
-        rows.append(ConfigRow(str(spec.label), _display(value), spec.secret))
+        rows.append(ConfigRow(str(spec.label), _display(value),
+                              spec.secret or masked.get(spec.name) == MASK))
     for key in sorted(set(masked) - declared):  # settings this kind no longer declares
-        rows.append(ConfigRow(key, _display(masked[key]), False))
+        rows.append(ConfigRow(key, _display(masked[key]), masked[key] == MASK))
     return rows
 
 
@@ -488,11 +498,11 @@ def source_test(request: HttpRequest, pk: int) -> HttpResponse:
         form = _edit_form(request, source)
         result = _form_test(form)
         if htmx:
-            return render(request, "monitoring/_source_test.html", {"result": result})
+            return _test_panel(request, result, form)
         return _form_page(request, form, _carry_token(request), result)
     result = run_test(source.workspace, source.kind, source.config, source)
     if htmx:
-        return render(request, "monitoring/_source_test.html", {"result": result})
+        return _test_panel(request, result)
     return _detail_page(request, source, result)
 
 

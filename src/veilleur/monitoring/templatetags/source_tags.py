@@ -55,3 +55,14 @@ def sources_needing_attention(context: template.Context) -> Attention | None:
     if not rows:
         return None
     return Attention(rows[:SHOWN], len(rows))
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    """The connector's name for a kind, in the active language (the kind itself if unknown)."""
+    from veilleur.connectors.registry import UnknownKind, get_connector
+
+    try:
+        return str(get_connector(kind).label)
+    except (UnknownKind, ImportError):
+        return kind
