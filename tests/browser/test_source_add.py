@@ -78,3 +78,23 @@ def test_a_manager_adds_an_rss_feed_and_sees_its_items_after_one_poll(page, live
     page.goto(f"{live_server.url}/sources/{source.pk}/")
     assert page.locator("#mention-count").inner_text() == "3"
     assert "The last poll worked." in page.locator(".health-summary").inner_text()
+
+
+def test_sources_list_and_dashboard_banner_fit_a_phone(page, live_server, dana, acme):
+    from veilleur.monitoring.models import Health
+    from veilleur.monitoring.sources import create_source
+
+    long_error = ("https://feeds.example.org/very/long/path/" + "segment/" * 30 +
+                  " answered HTTP 502 <html><body>" + "Bad gateway " * 40)
+    for n, health in enumerate((Health.FAILING, Health.DEGRADED, Health.DISABLED)):
+        source = create_source(acme, "rss",
+                               f"Flux régional numéro {n} avec un nom assez long",
+                               {"url": f"https://feeds.example.org/{n}.xml"})
+        Source.objects.filter(pk=source.pk).update(health=health, last_error=long_error)
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages.log_in(page, live_server, "dana")
+    for path in ("/sources/", "/"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 391, f"{path} scrolls sideways on a phone ({width}px)"
+    assert page.locator("#source-banner li").count() == 3
