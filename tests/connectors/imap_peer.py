@@ -89,6 +89,7 @@ class ImapPeer:
         silent: bool = False,
         huge_literal: bool = False,
         login_refusal: str = "[AUTHENTICATIONFAILED] Invalid credentials",
+        select_refusal: str = "",
     ) -> None:
         self.mailbox = mailbox
         self.users = users if users is not None else {"veille@fibrelune.fr": "app-password-1"}
@@ -96,6 +97,7 @@ class ImapPeer:
         self.tls, self.starttls, self.silent = tls, starttls, silent
         self.huge_literal = huge_literal
         self.login_refusal = login_refusal
+        self.select_refusal = select_refusal  # a NO to every SELECT/EXAMINE when set
         self.commands: list[str] = []
         self.connections = 0
         self._stop = threading.Event()
@@ -230,6 +232,10 @@ class _Session:
         return True
 
     def select(self, tag: str, name: str, folder: str) -> None:
+        if self.peer.select_refusal:
+            self.selected = False
+            self.send(f"{tag} NO {self.peer.select_refusal}\r\n")
+            return
         if folder.upper() != self.peer.folder.upper():
             self.selected = False
             self.send(f"{tag} NO [NONEXISTENT] no folder named {folder}\r\n")

@@ -236,6 +236,39 @@ def test_duplicates_across_pages_and_a_repeating_cursor_end_the_walk(httpserver)
     assert "page" not in batch.cursor
 
 
+@pytest.mark.parametrize("mode", ["search", "mentions"])
+def test_an_oversized_page_cursor_is_not_kept(httpserver, mode):
+    expect_login(httpserver)
+    path, name = ((SEARCH, "search_posts.json") if mode == "search"
+                  else (NOTIFICATIONS, "list_notifications.json"))
+    answered: list[int] = []
+
+    def pages(request: Request) -> WsgiResponse:
+        # A new cursor every time, each the server's to size: ours would carry the last.
+        page = load(name)
+        page["cursor"] = f"{len(answered)}" + "c" * 5000
+        answered.append(1)
+        return WsgiResponse(json.dumps(page), content_type="application/json")
+
+    httpserver.expect_request(path).respond_with_handler(pages)
+    cursor = {"v": 1, "key": [mode, "nuvia" if mode == "search" else "", "", HANDLE],
+              "mark": "2026-03-01T06:00:00.000Z"}
+    cfg = config(httpserver, login=True, **({} if mode == "search" else
+                                            {"mode": "mentions", "query": ""}))
+    batch = fetch(cfg, cursor)
+    assert batch.items and "page" not in batch.cursor and len(answered) == 1
+    assert len(json.dumps(batch.cursor)) < 1000
+
+
+def test_a_creation_time_with_an_offset_is_read_in_utc(httpserver):
+    page = load("search_posts.json")
+    page["posts"][0]["record"]["createdAt"] = "2026-03-01T10:41:27.512+01:00"
+    httpserver.expect_request(SEARCH).respond_with_json(page)
+    first = fetch(config(httpserver)).items[0]
+    assert first.published_at == datetime(2026, 3, 1, 9, 41, 27, 512000, tzinfo=UTC)
+    assert first.published_at.tzinfo is UTC
+
+
 def test_mentions_replies_and_quotes_are_read_from_notifications(httpserver):
     expect_login(httpserver)
     requests = []

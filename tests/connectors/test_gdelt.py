@@ -195,6 +195,28 @@ def test_a_full_page_from_one_seendate_cannot_loop(api):
     assert cursor["since"] == "20261124T110000Z"
 
 
+class IgnoresEnd(FakeDoc):
+    """An index that answers the newest 250 whatever ``enddatetime`` says."""
+
+    def __call__(self, request: Request) -> WerkzeugResponse:
+        self.requests.append(dict(request.args))
+        start = request.args["startdatetime"]
+        chosen = [a for a in self.articles
+                  if start <= a["seendate"].replace("T", "").rstrip("Z")][:250]
+        return WerkzeugResponse(json.dumps({"articles": chosen}),
+                                content_type="application/json")
+
+
+def test_an_answer_that_ignores_the_end_date_cannot_drain_for_ever(api):
+    base = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    articles = [_article(n, base + timedelta(minutes=15 * (n // 20))) for n in range(600)]
+    fake = IgnoresEnd(articles)
+    # Before, the same page came back with the same narrowed end date, ``more`` set.
+    fetches, urls, cursor = _drain(api, fake, {"since": "20261124T000000Z", "seen": []})
+    assert fetches == 2 and len(set(urls)) == 250
+    assert cursor["since"] == fake.articles[0]["seendate"] and "drain" not in cursor
+
+
 # --- GDELT's plain-text errors and HTTP faults ----------------------------------------
 
 

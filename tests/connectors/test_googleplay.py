@@ -238,6 +238,22 @@ def test_an_expired_page_token_starts_again_from_the_top(google):
     assert ids(batch) == PAGE1_IDS + PAGE2_IDS and "pending" not in batch.cursor
 
 
+@pytest.mark.parametrize("stuck", ["same", "oversized"])
+def test_a_server_that_does_not_move_on_ends_the_backlog(google, stuck):
+    page1 = json.loads(recorded("reviews_page1.json"))
+    page2 = json.loads(recorded("reviews_page2.json"))
+    again = PAGE2_TOKEN if stuck == "same" else "t" * 5000
+    page2["tokenPagination"] = {"nextPageToken": again}  # page 2 points at itself
+    google.reviews(json.dumps(page2).encode(), token=PAGE2_TOKEN)
+    google.reviews(json.dumps(page1).encode())
+    batch = fetch(google)
+    # Without the check page 2 was asked for until the page budget ran out, and its
+    # token kept pending with ``more`` set: an immediate re-poll, for ever.
+    assert ids(batch) == PAGE1_IDS + PAGE2_IDS
+    assert not batch.more and "pending" not in batch.cursor
+    assert len(google.requested()) == 2
+
+
 def test_duplicated_reviews_across_pages_are_returned_once(google):
     page1 = json.loads(recorded("reviews_page1.json"))
     page2 = json.loads(recorded("reviews_page2.json"))

@@ -110,6 +110,24 @@ def test_it_maps_french_and_english_mail_in_several_charsets(peer):
     assert bare.author_handle == "alerts@monitoring.example" and bare.author_name == ""
 
 
+@pytest.mark.parametrize("header", [
+    b"Content-Disposition: *1*) ;x*1*",  # IndexError in email's parameter parser ...
+    b"Content-Type: >=?utf-8?q?x?=x;name*1*",  # ... raised while parsing, even
+])
+def test_a_message_the_mime_parser_chokes_on_does_not_block_the_mailbox(peer, mailbox, header):
+    config = config_for(peer)
+    first = fetch(config)
+    mailbox.add(b"From: Spam <x@example.org>\r\nSubject: Poison\r\nMessage-ID: <poison@x>\r\n"
+                + header + b"\r\n\r\nFibrelune, the body is still read.\r\n")
+    mailbox.add(simple_message(7))
+    batch = fetch(config, first.cursor)
+    poison, after = batch.items
+    assert poison.external_id == "poison@x" and poison.title == "Poison"
+    assert poison.text == "Fibrelune, the body is still read."
+    assert after.external_id == "msg-7@example.org"
+    assert batch.cursor["last_uid"] == 7
+
+
 def test_it_only_reads_and_never_marks_mail_as_read(peer, mailbox):
     fetch(config_for(peer))
     assert any(c.startswith("EXAMINE") for c in peer.commands)
@@ -230,6 +248,15 @@ def test_a_missing_folder_is_permanent(peer):
     assert caught.value.permanent
 
 
+def test_a_folder_unavailable_for_now_is_transient(mailbox):
+    # RFC 5530 codes say "not now": Gmail answers EXAMINE with
+    # "NO [UNAVAILABLE] Temporary System Error" at times. Not a reason to disable.
+    with (imap_peer(mailbox, select_refusal="[UNAVAILABLE] Temporary System Error") as busy,
+          pytest.raises(SourceError, match="cannot open the folder 'INBOX' for now") as caught):
+        fetch(config_for(busy))
+    assert not caught.value.permanent
+
+
 def test_a_refused_connection_is_transient():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -341,6 +368,25 @@ def test_validate_config_refuses_bad_settings(change, error):
     config = {"host": "imap.example.org", "username": USER, "password": PASSWORD, **change}
     with pytest.raises(ConfigInvalid, match=error):
         ImapConnector().validate_config(config)
+
+
+@pytest.mark.parametrize("host", ["a" * 40 + "_", "mail." + "b" * 60 + "-." + "c" * 30 + "!",
+                                  "x" * 64 + ".example.org", "-imap.example.org"])
+def test_a_long_bad_host_name_is_refused_at_once(host):
+    # The old single pattern backtracked exponentially: 26 letters and a "_" took
+    # seconds, 40 took hours.
+    config = {"host": host, "username": USER, "password": PASSWORD}
+    started = time.monotonic()
+    with pytest.raises(ConfigInvalid, match="host: expected a host name"):
+        ImapConnector().validate_config(config)
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("host", ["imap.example.org", "imap.example.org.", "localhost",
+                                  "127.0.0.1", "[::1]", "mail-2.fibrelune.fr"])
+def test_ordinary_host_names_and_addresses_are_accepted(host):
+    config = {"host": host, "username": USER, "password": PASSWORD}
+    assert ImapConnector().validate_config(config)["host"] == host.strip("[]")
 
 
 # --- the pipeline ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -160,7 +161,31 @@ def test_link_headers_are_read_for_their_ids_only():
     assert parse_links("") == {} and parse_links("garbage, <>") == {}
 
 
+def test_a_hostile_link_header_is_read_in_linear_time():
+    started = time.monotonic()
+    assert parse_links("<" * 60_000) == {}  # took ~15 s when "<" could sit inside <...>
+    assert parse_links("<" * 30_000 + '<https://x.example/?min_id=7>; rel="prev"') == {
+        "prev": {"min_id": "7"}}
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_creation_time_with_an_offset_is_read_in_utc():
+    status = {**load("tag_nuvia.json")[0], "created_at": "2026-03-01T10:00:00.000+01:00"}
+    item = map_status(status, "h")
+    assert item is not None and item.published_at.tzinfo is UTC
+    assert item.published_at == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
 # -- cursor and paging -------------------------------------------------------------------
+
+
+def test_an_oversized_id_does_not_enter_the_cursor(httpserver):
+    statuses = fake_statuses(3)
+    statuses[-1]["id"] = "9" * 10_000  # newest by length: it would become min_id
+    httpserver.expect_request(TAG_PATH).respond_with_json(statuses[::-1])
+    batch = fetch(config(httpserver))
+    assert len(batch.items) == 3
+    assert batch.cursor["streams"]["tag:nuvia"] == {"min_id": statuses[1]["id"]}
 
 
 def test_the_second_poll_asks_for_newer_posts_only(httpserver):

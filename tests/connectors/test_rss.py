@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +13,9 @@ from werkzeug import Request
 from werkzeug import Response as WerkzeugResponse
 
 from tests.connectors.peers import FIXTURES, fixture_bytes, raw_peer, truncated_response
-from veilleur.connectors import registry
+from veilleur.connectors import registry, rss
 from veilleur.connectors.base import Batch, ConfigInvalid, SourceError
-from veilleur.connectors.rss import SEEN_MIN, RssConnector, decode_feed
+from veilleur.connectors.rss import SEEN_MIN, RssConnector, decode_feed, discover_feed
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
 RSS = "application/rss+xml; charset=UTF-8"
@@ -271,6 +272,15 @@ def test_an_html_page_is_not_a_feed_and_its_feed_is_named(httpserver):
     assert not error.permanent
 
 
+def test_a_page_of_unclosed_link_tags_is_searched_in_linear_time():
+    page = "<html>" + "<link " * 33_000  # 200,000 characters, never a ">"
+    started = time.monotonic()
+    assert discover_feed(page, "https://example.org/") == ""  # ~4 s when quadratic
+    assert discover_feed(page[:1000] + '<link rel="alternate" type="application/rss+xml" '
+                         'href="/feed">', "https://example.org/") == "https://example.org/feed"
+    assert time.monotonic() - started < 0.5
+
+
 @pytest.mark.parametrize(("body", "content_type", "message"), [
     (b"", "application/rss+xml", "did not return an RSS or Atom feed (the response was empty)"),
     (b"   \n ", "text/xml", "did not return an RSS or Atom feed (the response was empty)"),
@@ -388,6 +398,30 @@ def test_a_backlog_is_read_over_several_polls_without_conditional_get(httpserver
     assert second.cursor["newest"] == "2024-03-05T14:12:40+00:00"
     third = fetch(url, second.cursor, max_items=2)
     assert third.items == [] and requests == [None, None, '"v1"']
+
+
+def test_a_feed_whose_ids_change_at_every_request_cannot_ask_for_polls_for_ever(
+        httpserver, monkeypatch):
+    monkeypatch.setattr(rss, "MAX_FEED_ENTRIES", 50)  # a backlog drains in 5 follow-ups
+    requests = []
+
+    def handler(request: Request) -> WerkzeugResponse:
+        # 30 entries whose guids carry a per-request token: all "new" every time.
+        requests.append(1)
+        entries = [item(f"post-{n}?session={len(requests)}", date=None) for n in range(30)]
+        return WerkzeugResponse(rss_items(*entries), content_type=RSS)
+
+    httpserver.expect_request("/feed").respond_with_handler(handler)
+    url = httpserver.url_for("/feed")
+    cursor, more = None, []
+    for _poll in range(12):  # what the pipeline does while ``more`` is set
+        batch = fetch(url, cursor, max_items=10)
+        cursor = batch.cursor
+        more.append(batch.more)
+        if not batch.more:
+            break
+    # Before, every poll found 20 "new" entries left over and asked for another.
+    assert more == [True] * 5 + [False] and "backlog" not in cursor
 
 
 def test_duplicated_entries_come_once(httpserver):

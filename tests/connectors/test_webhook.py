@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import timedelta
@@ -166,7 +167,10 @@ def test_a_replayed_delivery_id_stores_nothing_again(client, acme, hook):
     assert post(client, hook, body, delivery="d-1").status_code == 202
     again = post(client, hook, body, delivery="d-1")  # even re-signed later
     assert again.status_code == 200 and again.json() == {"accepted": 0, "duplicate": True}
-    assert post(client, hook, body, delivery="d-2").status_code == 202
+    # Another delivery (signed at another second: the same body signed at the same
+    # second is the same signed request, whatever id it carries).
+    assert post(client, hook, body, delivery="d-2", timestamp=int(time.time()) - 100
+                ).status_code == 202
     assert stored(hook) == 2
     # Delivery ids are per source.
     other = create_source(acme, "webhook", "Other push", {})
@@ -180,6 +184,42 @@ def test_an_exact_replay_without_delivery_id_is_recognised(client, hook):
     replay = post(client, hook, body, timestamp=stamp)
     assert replay.status_code == 200 and replay.json()["duplicate"] is True
     assert stored(hook) == 1
+
+
+def test_a_captured_request_replayed_under_another_delivery_id_stores_nothing(client, hook):
+    # X-Veilleur-Delivery is not signed: whoever captured a request could change it.
+    stamp = int(time.time())
+    body = b'{"text": "once"}'
+    assert post(client, hook, body, timestamp=stamp, delivery="d-1").status_code == 202
+    for delivery in ("d-1-replayed", "another", ""):
+        replay = post(client, hook, body, timestamp=stamp, delivery=delivery)
+        assert replay.status_code == 200 and replay.json()["duplicate"] is True, delivery
+    assert stored(hook) == 1
+    # The same delivery re-signed later (a retry) is still recognised by its id.
+    again = post(client, hook, body, timestamp=stamp - 5, delivery="d-1")
+    assert again.status_code == 200 and stored(hook) == 1
+
+
+def test_deliveries_of_a_source_are_accepted_one_at_a_time(client, hook, monkeypatch):
+    """The source's row is locked before the delivery's id is drawn, so a source's
+    delivery ids grow in commit order and a poll never moves its cursor past a
+    delivery that commits later (PostgreSQL draws ids before the commit; SQLite,
+    with one writer at a time, cannot show the race itself)."""
+    steps: list[str] = []
+    lock, create = Source.objects.select_for_update, WebhookDelivery.objects.create
+
+    def locking(*args, **kwargs):
+        steps.append("lock")
+        return lock(*args, **kwargs)
+
+    def creating(**kwargs):
+        steps.append("insert")
+        return create(**kwargs)
+
+    monkeypatch.setattr(Source.objects, "select_for_update", locking)
+    monkeypatch.setattr(WebhookDelivery.objects, "create", creating)
+    assert post(client, hook, b'{"text": "x"}').status_code == 202
+    assert steps == ["lock", "insert"]
 
 
 def test_a_malformed_delivery_id_is_refused(client, hook):
@@ -232,6 +272,40 @@ def test_a_body_longer_than_declared_is_read_only_up_to_the_bound(hook):
     assert stream.read_bytes <= views.MAX_BODY_BYTES + 1
 
 
+def _chunked_request(hook, stream, *, terminated: bool = True):
+    """A chunked POST as gunicorn hands it over: no CONTENT_LENGTH, and an input
+    stream that ends with the body (``wsgi.input_terminated``)."""
+    stamp = int(time.time())
+    body = stream.getvalue() if isinstance(stream, io.BytesIO) else b""
+    environ = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked",
+               "wsgi.input": stream, "HTTP_X_VEILLEUR_TIMESTAMP": str(stamp),
+               "HTTP_X_VEILLEUR_SIGNATURE": sign(services.reveal_secret(hook), stamp, body)}
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    request = RequestFactory().generic("POST", services.endpoint_path(hook), data=b"",
+                                       content_type="application/json", **environ)
+    return views.receive(request, str(hook.pk), hook.config["path_token"])
+
+
+def test_a_chunked_body_without_content_length_is_read(hook):
+    response = _chunked_request(hook, io.BytesIO(b'{"text": "sent in chunks"}'))
+    assert response.status_code == 202, response.content
+    assert WebhookDelivery.objects.get(source=hook).items[0]["text"] == "sent in chunks"
+
+
+def test_a_chunked_body_over_the_bound_is_refused_after_reading_the_bound(hook):
+    stream = _Stream(50 * 1024 * 1024)
+    response = _chunked_request(hook, stream)
+    assert response.status_code == 413 and stored(hook) == 0
+    assert stream.read_bytes <= views.MAX_BODY_BYTES + 1
+
+
+def test_a_chunked_body_the_server_cannot_bound_is_refused(hook):
+    stream = _Stream(100, explode=True)
+    response = _chunked_request(hook, stream, terminated=False)
+    assert response.status_code == 411 and stored(hook) == 0
+
+
 @pytest.mark.parametrize(("body", "error"), [
     (b'{"items": [', "not valid JSON"),
     (b"\xff\xfe{}", "not UTF-8"),
@@ -246,6 +320,9 @@ def test_a_body_longer_than_declared_is_read_only_up_to_the_bound(hook):
     (b'{"text": "x", "followers": -3}', "item.followers:"),
     (b'{"text": "x", "followers": true}', "item.followers:"),
     (b'{"text": "x", "id": {"a": 1}}', "item.id:"),
+    # Nothing the pipeline would keep: accepted with a 202, then dropped, before.
+    (b'{"text": "\\u200b\\u0001", "title": "\\ufeff"}', "item: needs a non-empty 'text'"),
+    (b'{"text": "x", "id": "\\u200b"}', "item.id:"),
     (b'{"text": "x", "lang": "french!"}', "item.lang:"),
     (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
 ])
@@ -333,7 +410,8 @@ def test_poll_source_stores_the_pushed_items_once(client, hook):
 
     assert poll_source(hook.pk).fetched == 0  # nothing new
     post(client, hook, fixture_bytes("webhook", "single-item.json"), delivery="b")
-    post(client, hook, fixture_bytes("webhook", "batch.json"), delivery="c")  # same ids
+    post(client, hook, fixture_bytes("webhook", "batch.json"), delivery="c",  # same ids
+         timestamp=int(time.time()) - 100)
     report = poll_source(hook.pk)
     assert (report.fetched, report.stored, report.skipped) == (4, 1, 3)
     assert Mention.objects.filter(source=hook).count() == 4

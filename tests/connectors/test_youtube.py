@@ -236,6 +236,24 @@ def test_threads_repeated_across_pages_come_once(api):
     assert len(ids) == len(set(ids)) == 150 and not batch.more
 
 
+@pytest.mark.parametrize("stuck", ["same", "cycle", "oversized"])
+def test_a_server_that_does_not_move_on_ends_the_backlog(api, stuck):
+    threads = [_thread(n, NOW - timedelta(minutes=n)) for n in range(3)]
+    page = _json("threads_channel.json") | {"items": threads}
+    tokens = {"same": ["tok1", "tok1"], "cycle": ["tok1", "tok2", "tok1"],
+              "oversized": ["t" * 5000]}[stuck]
+    bodies = {(VIDEO, ""): page | {"nextPageToken": tokens[0]}}
+    for used, following in zip(tokens, [*tokens[1:], tokens[-1]], strict=True):
+        bodies[(VIDEO, used)] = page | {"nextPageToken": following}
+    pages = _serve(api, Pages(bodies))
+    batch = _fetch()
+    # Without the check the same pages were asked for until the budget ran out, and
+    # a backlog kept pending asked for an immediate re-poll, again and again.
+    assert not batch.more and "pending" not in batch.cursor["targets"][f"video:{VIDEO}"]
+    assert len(pages.requests) <= len(set(tokens)) + 1
+    assert len(json.dumps(batch.cursor)) < 4096
+
+
 def test_an_expired_page_token_restarts_from_the_top(api):
     pages = Pages(_video_pages())
     cursor = {"targets": {f"video:{VIDEO}": {

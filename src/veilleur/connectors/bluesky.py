@@ -60,6 +60,7 @@ APPVIEW_HOSTS = frozenset({"public.api.bsky.app", "api.bsky.app"})  # cannot log
 PAGE_LIMIT = 100  # the maximum of searchPosts and listNotifications
 MAX_PAGES = 5  # per fetch, logged in
 MAX_QUERY_CHARS = 500
+MAX_CURSOR_CHARS = 2048  # a longer page cursor is not kept in ours: paging stops there
 SESSION_INTERVAL = 300.0  # seconds between logins (createSession: 300 a day per account)
 CURSOR_VERSION = 1
 MENTION_REASONS = ("mention", "reply", "quote")
@@ -86,7 +87,8 @@ def _parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # createdAt is written by the poster's client, with whatever offset it chose.
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _stamp(when: datetime) -> str:
@@ -432,7 +434,8 @@ class _Xrpc:
             posts = self._take_posts(walk, data)
             following = data.get("cursor")
             if not mark or not posts or not isinstance(following, str) or not following \
-                    or following == page or following in seen:
+                    or following == page or following in seen \
+                    or len(following) > MAX_CURSOR_CHARS:
                 return None
             seen.add(following)
             page = following
@@ -468,7 +471,8 @@ class _Xrpc:
             reached = self._take_notifications(walk, notifications, marked, lang)
             following = data.get("cursor")
             if reached or not mark or not notifications or not isinstance(following, str) \
-                    or not following or following == page or following in seen:
+                    or not following or following == page or following in seen \
+                    or len(following) > MAX_CURSOR_CHARS:
                 return None
             seen.add(following)
             page = following

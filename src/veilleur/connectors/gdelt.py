@@ -162,10 +162,14 @@ class GdeltConnector:
             top_seen |= seen
         oldest = min((stamp for stamp, _link in stamps), default=since)
         new_cursor: dict[str, Any]
-        if len(articles) >= MAX_RECORDS and oldest > since:
-            # A full page: older articles may remain between ``since`` and ``oldest``.
-            # A page all from one seendate cannot be narrowed; step below it.
-            until = oldest if oldest < newest else oldest - timedelta(seconds=1)
+        # A full page: older articles may remain between ``since`` and ``oldest``.
+        # A page all from one seendate cannot be narrowed; step below it.
+        below = oldest if oldest < newest else oldest - timedelta(seconds=1)
+        # A drain goes on only while its window narrows: an answer that ignores
+        # ``enddatetime`` (the same page again) would otherwise drain for ever.
+        narrows = until is None or below < until
+        if len(articles) >= MAX_RECORDS and oldest > since and narrows:
+            until = below
             new_cursor = {
                 "since": _seendate(since), "seen": sorted(seen),
                 "drain": {"top": _seendate(top), "top_seen": sorted(top_seen)[:MAX_SEEN],

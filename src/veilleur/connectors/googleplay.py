@@ -57,6 +57,7 @@ PAGE_SIZE = 100
 PAGES_PER_FETCH = 5
 MAX_KEY_CHARS = 20_000
 MAX_SINCE_IDS = 200
+MAX_TOKEN_CHARS = 2048  # a longer page token is not kept in the cursor: paging stops
 MAX_ORIGINAL_CHARS = 5000
 CURSOR_VERSION = 1
 # Google's default name for reviewers who chose not to show theirs: not one person.
@@ -213,6 +214,7 @@ class GooglePlayConnector:
         high_ids = set(pending["high_ids"] if pending else state["since_ids"])
         items: list[RawItem] = []
         seen_here: set[str] = set()
+        used: set[str] = set()  # page tokens asked for by this poll
         with HttpClient() as http:
             access = _access_token(http, key)
             pages = 0
@@ -220,6 +222,7 @@ class GooglePlayConnector:
                 params: dict[str, Any] = {"maxResults": PAGE_SIZE}
                 if token:
                     params["token"] = token
+                    used.add(token)
                 if language:
                     params["translationLanguage"] = language
                 response = http.get(url, params=params, check=False,
@@ -251,6 +254,10 @@ class GooglePlayConnector:
                         elif modified == high:
                             high_ids.add(item.external_id)
                 token = _next_token(body)
+                if token in used or len(token) > MAX_TOKEN_CHARS:
+                    # The same token again (or an absurd one): a server that does not
+                    # move on would keep ``more`` set, and the source re-polled, for ever.
+                    token = ""
                 if reached_seen or not token:
                     more = False
                     break

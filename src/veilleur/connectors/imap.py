@@ -60,7 +60,10 @@ BODY_CHUNK = 20  # messages per FETCH command
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$|^[0-9a-fA-F:.]+$")
+# One DNS label; host names are checked label by label (a single pattern with an
+# optional dot between repeated labels backtracks exponentially on a long bad name).
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_ADDRESS = re.compile(r"^[0-9a-fA-F:.]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Login refusals that say "not now" rather than "not you" (RFC 5530 response codes).
 _BUSY = re.compile(r"\[(UNAVAILABLE|INUSE|LIMIT|SERVERBUG)\]", re.IGNORECASE)
@@ -89,7 +92,7 @@ class ImapConnector:
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         host = str(clean["host"]).strip().strip("[]")
-        if "://" in host or "/" in host or not _HOST.match(host):
+        if "://" in host or "/" in host or not _valid_host(host):
             raise ConfigInvalid(f"host: expected a host name such as imap.example.org, "
                                 f"got {host!r}")
         clean["host"] = host
@@ -151,6 +154,14 @@ class ImapConnector:
             raise SourceError(f"could not reach {where}: {exc.strerror or exc}") from None
 
 
+def _valid_host(host: str) -> bool:
+    """A DNS name (labels of letters, digits and inner hyphens) or an IP address."""
+    if _ADDRESS.match(host):
+        return True
+    labels = host.removesuffix(".").split(".")
+    return len(host) <= 253 and all(_LABEL.match(label) for label in labels)
+
+
 # --- one poll ----------------------------------------------------------------------------
 
 
@@ -185,7 +196,10 @@ def _poll(client: IMAPClient, config: Mapping[str, JSON], cursor: JSON) -> Batch
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as exc:
-        raise SourceError(f"cannot open the folder {folder!r}: {_server_text(exc)}",
+        answer = _server_text(exc)
+        if _BUSY.search(answer):  # RFC 5530: try again later
+            raise SourceError(f"cannot open the folder {folder!r} for now ({answer})") from None
+        raise SourceError(f"cannot open the folder {folder!r}: {answer}",
                           permanent=True) from None
     validity = int(info.get(b"UIDVALIDITY") or 0)
     mailbox = _mailbox_key(config)

@@ -25,7 +25,7 @@ _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 def message_item(raw: bytes, uid: int, uidvalidity: int,
                  internaldate: datetime | None = None) -> RawItem:
     """A message (RFC 5322 bytes) as a RawItem."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    msg = _parse(raw)
     message_id = _first_id(_header(msg, "message-id"))
     if not message_id:  # stable across UID renumbering, unlike the UID
         head = raw.split(b"\r\n\r\n", 1)[0]
@@ -42,7 +42,7 @@ def message_item(raw: bytes, uid: int, uidvalidity: int,
     lang = _header(msg, "content-language").split(",")[0].strip().split("-")[0].lower()
     return RawItem(
         external_id=message_id,
-        text=body_text(msg),
+        text=_readable_body(msg, raw),
         title=_header(msg, "subject"),
         published_at=_date(msg) or _utc(internaldate),
         author_handle=address,
@@ -50,6 +50,17 @@ def message_item(raw: bytes, uid: int, uidvalidity: int,
         lang_hint=lang if re.fullmatch(r"[a-z]{2}", lang) else "",
         extra=extra,
     )
+
+
+def _parse(raw: bytes) -> Message:
+    """The message, parsed with structured headers; with the lenient legacy parser when
+    the structured one raises (it does on some malformed MIME parameters, e.g. in
+    Content-Type): one malformed message must not fail every poll of its mailbox."""
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception:
+        log.debug("message unreadable with the default policy", exc_info=True)
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
 def _header(msg: Message, name: str) -> str:
@@ -103,11 +114,40 @@ def _utc(when: datetime | None) -> datetime | None:
     return when.astimezone(UTC)
 
 
+def _readable_body(msg: Message, raw: bytes) -> str:
+    """``body_text``, never raising: a header that the structured parser chokes on
+    (the email package raises IndexError on some malformed MIME parameters) must not
+    fail the whole poll, or that one message would block its mailbox for good. The
+    message is then read again with the lenient legacy parser."""
+    try:
+        return body_text(msg)
+    except Exception:
+        log.debug("MIME structure unreadable with the default policy", exc_info=True)
+    try:
+        return body_text(email.message_from_bytes(raw, policy=email.policy.compat32))
+    except Exception:
+        log.debug("MIME structure unreadable", exc_info=True)
+        return ""
+
+
+def _first_text_part(msg: Message) -> Message | None:
+    """A legacy-parsed message's first inline text/plain part, else its first text/html."""
+    found: dict[str, Message] = {}
+    for part in msg.walk():
+        disposition = str(part.get("content-disposition", "")).split(";")[0].strip().lower()
+        kind = part.get_content_type()
+        if disposition != "attachment" and kind in ("text/plain", "text/html"):
+            found.setdefault(kind, part)
+    return found.get("text/plain") or found.get("text/html")
+
+
 def body_text(msg: Message) -> str:
     """The message's text: its text/plain part, else its HTML as text; quotes dropped."""
     part: Message | None = msg
     if isinstance(msg, EmailMessage):
         part = msg.get_body(preferencelist=("plain", "html"))
+    elif msg.is_multipart():
+        part = _first_text_part(msg)
     if part is None or part.get_content_maintype() != "text":
         return ""
     payload = part.get_payload(decode=True)

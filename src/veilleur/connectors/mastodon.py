@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -58,12 +58,13 @@ FIRST_POLL_PAGES = 3  # the newest page and two older ones on a source's first p
 MAX_ITEMS = 200
 MAX_HASHTAGS = 10
 MAX_SEARCH_OFFSET = 400  # a search backlog deeper than this is skipped, not paged forever
+MAX_ID_CHARS = 64  # ids are short (snowflakes, flakes, ULIDs): longer ones stay out of cursors
 LOW_REMAINING = 5  # stop paging when the rate limit is this close to exhausted
 CURSOR_VERSION = 1
 # Followers-only and direct posts are private conversations: never stored.
 PUBLIC_VISIBILITIES = frozenset({"public", "unlisted"})
 _HASHTAG = re.compile(r"^\w[\w\u00b7\u200c]*$")
-_LINK = re.compile(r"<([^>]*)>\s*;([^,<]*)")
+_LINK = re.compile(r"<([^<>]*)>\s*;([^,<]*)")  # no "<" inside: linear on a hostile header
 _REL = re.compile(r"""rel\s*=\s*"?([^";]+)"?""", re.IGNORECASE)
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -82,6 +83,8 @@ def _id_key(value: str) -> tuple[int, str]:
 def _newest(ids: Iterable[str], current: str | None = None) -> str | None:
     best = current
     for value in ids:
+        if len(value) > MAX_ID_CHARS:
+            continue  # the cursor keeps what the server sends: keep it small
         if best is None or _id_key(value) > _id_key(best):
             best = value
     return best
@@ -109,9 +112,10 @@ def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _count(value: Any) -> int | None:

@@ -31,7 +31,8 @@ more than ``OLD_ENTRY_WINDOW`` before ``newest``: those are old entries coming b
 digest of the address: a source whose address changed starts afresh. At most
 ``max_items`` entries are returned per fetch, newest first; the rest of a backlog
 comes in immediate follow-up polls (``more=True``, with no conditional headers until
-the backlog is read).
+the backlog is read), counted in ``backlog`` and bounded: a feed whose ids change at
+every request would never run out of "new" entries.
 
 **Entry ids.** ``id``/``guid``, else the link, else a hash of title and published
 date. A feed that gives several different entries the same id (it happens: a guid
@@ -106,7 +107,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 _PROLOG_ENCODING = re.compile(
     rb"^\s*<\?xml\b[^>]{0,200}?\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]{1,40})[\"']")
 _DECLARATION = re.compile(r"^(\s*<\?xml\b[^>]{0,200}?)\bencoding\s*=\s*([\"'])[^\"']*\2")
-_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_LINK_TAG = re.compile(r"<link\b[^<>]*>", re.IGNORECASE)  # no "<" inside: linear
 _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
 _REDDIT_THING = re.compile(r"^t([13])_([0-9a-z]+)$")
 _REDDIT_COMMENTS = re.compile(r"/comments/([0-9a-z]+)(?:/|$)")
@@ -607,6 +608,7 @@ class _State:
     modified: str = ""
     newest: datetime | None = None
     seen: tuple[str, ...] = ()
+    backlog: int = 0  # immediate follow-up polls of the backlog being read
 
     @classmethod
     def load(cls, cursor: JSON, url: str) -> _State:
@@ -625,6 +627,7 @@ class _State:
             if newest is not None and newest.tzinfo is None:
                 newest = newest.replace(tzinfo=UTC)
         seen = cursor.get("seen")
+        backlog = cursor.get("backlog")
         return cls(
             feed=feed,
             etag=_validator(cursor.get("etag")),
@@ -632,10 +635,11 @@ class _State:
             newest=newest,
             seen=tuple(s for s in seen if isinstance(s, str))[:SEEN_MAX]
             if isinstance(seen, list) else (),
+            backlog=backlog if isinstance(backlog, int) and backlog > 0 else 0,
         )
 
     def dump(self) -> dict[str, JSON]:
-        return {
+        out: dict[str, JSON] = {
             "v": CURSOR_VERSION,
             "feed": self.feed,
             "etag": self.etag,
@@ -643,6 +647,9 @@ class _State:
             "newest": self.newest.isoformat() if self.newest else None,
             "seen": list(self.seen),
         }
+        if self.backlog:
+            out["backlog"] = self.backlog
+        return out
 
 
 def _validator(value: Any) -> str:
@@ -682,7 +689,11 @@ def _select(
     finished = set(done)
     order = [e.digest for e in entries if e.digest in finished]
     remembered = _ordered_unique([*order, *(s for s in state.seen if s not in in_feed)])[:cap]
-    more = bool(pending)
+    # One feed document holds at most MAX_FEED_ENTRIES entries: a real backlog is read
+    # within this many follow-up polls. A feed whose ids change at every request
+    # would otherwise have "new" entries left over, and ask for a re-poll at once,
+    # for ever; past the bound the rest waits for the next ordinary poll.
+    more = bool(pending) and state.backlog < -(-MAX_FEED_ENTRIES // max_items)
     newest = state.newest
     if not more:
         dated = [min(e.published, now) for e in entries if e.published is not None]
@@ -695,6 +706,7 @@ def _select(
         modified="" if more else _validator(response.last_modified),
         newest=newest,
         seen=tuple(remembered),
+        backlog=state.backlog + 1 if more else 0,
     )
     hint = PollHint() if more else _hint(response, parsed)
     return Batch(items=[e.item for e in emitted], cursor=cursor.dump(), hint=hint, more=more)

@@ -58,6 +58,7 @@ MAX_CALLS_PER_FETCH = 10
 MAX_ITEMS = 300
 MAX_VIDEOS = 50
 MAX_SEEN_IDS = 200
+MAX_TOKEN_CHARS = 2048  # a longer page token is not kept in the cursor: paging stops
 FIRST_POLL_LOOKBACK = timedelta(days=7)
 SKIP_RECHECK = timedelta(days=1)
 RATE_LIMIT_WAIT = 60.0
@@ -273,12 +274,14 @@ class _Poller:
         top = _when(pending.get("top"))
         top_ids = set(pending.get("top_ids") or [])
         pages = 0
+        used: set[str] = set()  # page tokens asked for by this poll
         while pages < MAX_PAGES_PER_TARGET and self.calls < MAX_CALLS_PER_FETCH:
             params = {"part": "snippet,replies", **selector, "order": "time",
                       "maxResults": str(MAX_RESULTS), "textFormat": "plainText",
                       "key": self.key}
             if token:
                 params["pageToken"] = token
+                used.add(token)
             try:
                 response = http.get(self.url, params=params, check=False, now=self.now)
             except SourceError as exc:
@@ -309,6 +312,12 @@ class _Poller:
                     reached = True
             next_token = body.get("nextPageToken")
             token = next_token if isinstance(next_token, str) and next_token else None
+            if token is not None and (token in used or len(token) > MAX_TOKEN_CHARS):
+                # A server that does not move on (the same token again) would keep a
+                # backlog pending, and the source re-polled at once, for ever.
+                log.warning("youtube: %s answered a page token already used (or an "
+                            "oversized one); paging stops", name.replace(":", " ", 1))
+                token = None
             if reached or token is None:
                 newest = top if top is not None and top >= since else since
                 seen = top_ids if newest != since else top_ids | ids

@@ -15,13 +15,16 @@ class WebhookDelivery(models.Model):
     connector reads rows in id order past the source's cursor: the pipeline commits
     the cursor with the mentions, so an accepted item is stored exactly once.
     ``delivery_id`` is the sender's ``X-Veilleur-Delivery`` header, or the signature
-    when it sent none, so a replayed request is recognised either way.
+    when it sent none, so a replayed request is recognised either way. ``signature``
+    is the request's signature: the delivery id header is not signed, so a captured
+    request replayed under a made-up id is recognised by it.
     """
 
     source = models.ForeignKey(
         Source, on_delete=models.CASCADE, related_name="webhook_deliveries"
     )
     delivery_id = models.CharField(max_length=200)
+    signature = models.CharField(max_length=80, blank=True, default="")
     received_at = models.DateTimeField(default=timezone.now)
     # The sender's X-Veilleur-Timestamp: when it signed the request.
     signed_at = models.DateTimeField()
@@ -33,7 +36,11 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "delivery_id"], name="unique_webhook_delivery"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "signature"], condition=~models.Q(signature=""),
+                name="unique_webhook_signature",
+            ),
         ]
         indexes = [models.Index(fields=["source", "id"], name="hooks_delivery_source_id")]
 

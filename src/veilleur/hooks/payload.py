@@ -22,6 +22,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from veilleur.analysis.text import clean_text
+
 MAX_ITEMS = 500
 MAX_ID_CHARS = 512
 MAX_SHORT_CHARS = 2048  # ids, handles, names, URLs
@@ -97,7 +99,9 @@ def clean_item(item: Any) -> dict[str, Any]:
         value = _string(item, name, MAX_TEXT_CHARS if name == "text" else MAX_SHORT_CHARS)
         if value:
             out[name] = value
-    if not out.get("text", "").strip() and not out.get("title", "").strip():
+    # Judged as the pipeline will store them: a text of control or zero-width
+    # characters only would be accepted here, then dropped after the 202.
+    if not clean_text(out.get("text", "")) and not clean_text(out.get("title", "")):
         raise PayloadInvalid(": needs a non-empty 'text' or 'title'")
     for name in _URL_FIELDS:
         url = _string(item, name, MAX_SHORT_CHARS).strip()
@@ -156,7 +160,7 @@ def _identifier(item: dict[str, Any], name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise PayloadInvalid(f".{name}: expected a string or a whole number")
     text = str(value).strip()
-    if not text or len(text) > MAX_ID_CHARS or any(ch in text for ch in "\r\n\x00"):
+    if not clean_text(text) or len(text) > MAX_ID_CHARS or any(ch in text for ch in "\r\n\x00"):
         raise PayloadInvalid(f".{name}: expected 1 to {MAX_ID_CHARS} characters on one line")
     return text
 

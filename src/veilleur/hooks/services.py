@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from veilleur.connectors.registry import get_connector
@@ -91,19 +92,30 @@ def accept_delivery(
     delivery_id: str,
     signed_at: datetime,
     now: datetime,
+    signature: str = "",
 ) -> Accepted:
     """Store a validated delivery and ask the scheduler to poll the source at once.
 
     The row is committed before the caller answers 202, so an accepted item is
-    never lost. A delivery id seen before stores nothing (``duplicate``).
+    never lost. A delivery id or a signature seen before stores nothing
+    (``duplicate``).
     """
-    if WebhookDelivery.objects.filter(source=source, delivery_id=delivery_id).exists():
+    # One delivery of a source at a time: the source's row stays locked until the
+    # commit, so a source's delivery ids grow in commit order. Without it PostgreSQL
+    # could commit a delivery with a smaller id after a poll had read a larger one
+    # and moved the cursor past it: that delivery would never be read.
+    list(Source.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
+    seen = Q(delivery_id=delivery_id)
+    if signature:
+        seen |= Q(signature=signature)
+    if WebhookDelivery.objects.filter(seen, source=source).exists():
         return Accepted(None, 0, duplicate=True)
     try:
         with transaction.atomic():  # a savepoint: a concurrent twin must not spoil ours
             delivery = WebhookDelivery.objects.create(
-                source=source, delivery_id=delivery_id, received_at=now, signed_at=signed_at,
-                items=list(items), item_count=len(items),
+                source=source, delivery_id=delivery_id, signature=signature,
+                received_at=now, signed_at=signed_at, items=list(items),
+                item_count=len(items),
             )
     except IntegrityError:
         return Accepted(None, 0, duplicate=True)

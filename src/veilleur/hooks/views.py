@@ -3,13 +3,15 @@
 Answers (always JSON; messages are for the sender's developer, so English):
 
 - 202 ``{"accepted": n}``: stored; the source is polled at once.
-- 200 ``{"accepted": 0, "duplicate": true}``: this delivery id (or this exact signed
-  request) was accepted before; nothing stored again. 200 rather than 409 so that a
-  sender retrying after a lost answer stops retrying.
+- 200 ``{"accepted": 0, "duplicate": true}``: this delivery id, or this exact signed
+  request (whatever delivery id it carries now), was accepted before; nothing stored
+  again. 200 rather than 409 so that a sender retrying after a lost answer stops
+  retrying.
 - 400 the body is not valid JSON, or an item is invalid (which item and why); nothing stored.
 - 401 missing or wrong signature, or a timestamp outside the 5-minute window.
 - 404 no such endpoint (unknown source, wrong token, not a webhook source).
-- 405 not a POST. 410 the source is disabled. 413 body over 1 MiB.
+- 405 not a POST. 410 the source is disabled. 411 a chunked body the server cannot
+  bound. 413 body over 1 MiB.
 - 429 too many deliveries waiting to be read (Retry-After). 503 the secret is unreadable.
 
 docs/sources/webhook.md describes the signature and the payload.
@@ -21,6 +23,7 @@ import hmac
 import logging
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -52,6 +55,18 @@ def _reject(source_id: int, status: int, error: str) -> JsonResponse:
     return _answer(status, error=error)
 
 
+def _read_bounded(stream: Any) -> bytes:
+    """At most MAX_BODY_BYTES + 1 bytes of a stream that ends with the body."""
+    chunks, size = [], 0
+    while size <= MAX_BODY_BYTES:
+        chunk = stream.read(min(65536, MAX_BODY_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 @csrf_exempt
 def receive(request: HttpRequest, source_id: str, token: str) -> JsonResponse:
     if request.method != "POST":
@@ -67,13 +82,23 @@ def receive(request: HttpRequest, source_id: str, token: str) -> JsonResponse:
     ):
         return _reject(pk, 404, "no such webhook endpoint")
 
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit():
-        return _reject(pk, 400, "invalid Content-Length")
-    if int(declared) > MAX_BODY_BYTES:
-        return _reject(pk, 413, f"the body is over {MAX_BODY_BYTES} bytes; send fewer items "
-                                "per request")
-    body = request.read(MAX_BODY_BYTES + 1)  # bounded even if the length lied
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not declared and chunked:
+        # A chunked body without Content-Length (servers that de-chunk, like waitress,
+        # set one): Django would read it as empty. A server whose input stream ends
+        # with the body says so (wsgi.input_terminated, gunicorn): read it, bounded.
+        if not request.META.get("wsgi.input_terminated"):
+            return _reject(pk, 411, "send the body with a Content-Length header")
+        body = _read_bounded(request.META["wsgi.input"])
+    else:
+        declared = declared or "0"
+        if not declared.isdigit():
+            return _reject(pk, 400, "invalid Content-Length")
+        if int(declared) > MAX_BODY_BYTES:
+            return _reject(pk, 413, f"the body is over {MAX_BODY_BYTES} bytes; send fewer "
+                                    "items per request")
+        body = request.read(MAX_BODY_BYTES + 1)  # bounded even if the length lied
     if len(body) > MAX_BODY_BYTES:
         return _reject(pk, 413, f"the body is over {MAX_BODY_BYTES} bytes")
 
@@ -111,7 +136,7 @@ def receive(request: HttpRequest, source_id: str, token: str) -> JsonResponse:
     # (same timestamp, same body) is then recognised as well.
     key = delivery_id or signature
     result = services.accept_delivery(
-        source, items, key, datetime.fromtimestamp(timestamp, UTC), now
+        source, items, key, datetime.fromtimestamp(timestamp, UTC), now, signature=signature
     )
     if result.duplicate:
         return _answer(200, accepted=0, duplicate=True)
