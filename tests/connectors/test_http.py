@@ -109,7 +109,7 @@ def test_only_http_schemes():
 
 @pytest.mark.parametrize(("status", "permanent"), [
     (401, True), (403, True), (404, True), (410, True), (400, True),
-    (429, False), (500, False), (503, False),
+    (408, False), (425, False), (429, False), (500, False), (503, False),
 ])
 def test_error_statuses(httpserver: HTTPServer, status, permanent):
     httpserver.expect_request("/x").respond_with_data("nope", status=status)
@@ -265,3 +265,20 @@ def test_nothing_logged_with_the_query(caplog, httpserver: HTTPServer):
         http.get(httpserver.url_for("/k") + "?key=TOPSECRET")
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug")]
     assert not any("TOPSECRET" in message for message in ours)
+
+
+def test_a_broken_gzip_body_is_a_source_error(httpserver: HTTPServer):
+    httpserver.expect_request("/z").respond_with_data(
+        b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    error = _fails(httpserver.url_for("/z"))
+    assert "cannot be decoded" in str(error) and not error.permanent
+
+
+def test_a_post_is_not_redirected_elsewhere_with_its_body(httpserver: HTTPServer):
+    httpserver.expect_request("/session", method="POST").respond_with_data(
+        "", status=307, headers={"Location": "http://127.0.0.1:9/steal"})
+    with HttpClient() as http, pytest.raises(SourceError) as caught:
+        http.post(httpserver.url_for("/session"), json={"password": "app-pass"})
+    assert caught.value.permanent and "HTTP 307" in str(caught.value)
+    assert "app-pass" not in str(caught.value)
+    assert len(httpserver.log) == 1  # nothing re-sent

@@ -204,6 +204,11 @@ class Response:
 def error_for_status(response: Response) -> SourceError | None:
     """The SourceError an HTTP error status means, or None for 2xx/304."""
     status, where = response.status, describe(response.url)
+    if 300 <= status < 400 and status != 304:
+        # Only requests that are not GETs get here (GETs follow redirects): a POST
+        # carries credentials or a body that must not be re-sent to another address.
+        return SourceError(f"{where} answered with a redirect (HTTP {status}), not followed "
+                           "for a request carrying a body: check the address", permanent=True)
     if status < 400:
         return None
     wait = wait_hint(response.headers, response.fetched_at)
@@ -213,6 +218,9 @@ def error_for_status(response: Response) -> SourceError | None:
         return SourceError(
             f"{where} refused access (HTTP {status}): check the credentials or the "
             f"permissions of this source{detail}", permanent=True)
+    if status in (408, 425):  # request timeout, too early: try again later
+        return SourceError(f"{where} asked us to try again later (HTTP {status})",
+                           retry_after=wait)
     if status in (404, 410):
         return SourceError(f"{where} does not exist (HTTP {status}): check the address",
                            permanent=True)
@@ -312,8 +320,11 @@ class HttpClient:
             send_headers["If-Modified-Since"] = last_modified
         where = describe(url)
         try:
+            # Redirects are followed for GETs only: a POST may carry a password or a
+            # token (Bluesky's createSession, Google's token exchange).
             with self._client.stream(
-                method, url, params=params, headers=send_headers, json=json, data=data
+                method, url, params=params, headers=send_headers, json=json, data=data,
+                follow_redirects=method == "GET",
             ) as raw:
                 content = self._read_bounded(raw, where)
                 response = Response(
@@ -334,6 +345,11 @@ class HttpClient:
             raise SourceError(f"could not reach {where}: {_plain(exc)}") from None
         except httpx.InvalidURL as exc:
             raise SourceError(f"invalid address: {exc}", permanent=True) from None
+        except httpx.DecodingError as exc:
+            raise SourceError(f"{where} sent a body that cannot be decoded ({_plain(exc)})"
+                              ) from None
+        except httpx.HTTPError as exc:  # anything else httpx can raise: a failed fetch
+            raise SourceError(f"fetching {where} failed: {_plain(exc)}") from None
         if check:
             error = error_for_status(response)
             if error is not None:

@@ -17,6 +17,9 @@ def _exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+MAX_REQUEST_BODY = 16 * 1024 * 1024
+
+
 class Command(BaseCommand):
     help = "Serve Veilleur over HTTP (waitress); defaults from VEILLEUR_HOST and VEILLEUR_PORT."
 
@@ -38,6 +41,9 @@ class Command(BaseCommand):
             server = create_server(
                 application, host=host, port=port, threads=max(1, options["threads"]),
                 ident="veilleur", clear_untrusted_proxy_headers=True,
+                # waitress buffers a body before Django sees it (1 GiB by default); no
+                # page or endpoint takes more than a few MB (webhooks: 1 MiB).
+                max_request_body_size=MAX_REQUEST_BODY,
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
