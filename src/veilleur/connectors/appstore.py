@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +46,7 @@ from veilleur.connectors.base import (
 from veilleur.connectors.fields import bounded_int, clean_fields
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, endpoint, error_for_status
+from veilleur.connectors.timestamps import parse_iso
 
 DEFAULT_BASE_URL = "https://itunes.apple.com"
 FEED_PAGES = 10  # Apple serves pages 1 to 10 of 50 reviews each
@@ -350,25 +351,13 @@ def _content(entry: dict[str, Any]) -> str:
     return html_to_text(html) if html else ""
 
 
-def _parse_time(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
-
-
 def _review(entry: dict[str, Any], app_id: str, country: str, now: datetime) -> RawItem | None:
     """One review as a RawItem; None for the app's own entry or an entry without id."""
     rating = _int(_label(entry, "im:rating"))
     review_id = _label(entry, "id")
     if rating is None or not review_id:
         return None
-    published = _parse_time(_label(entry, "updated"))
+    published = parse_iso(_label(entry, "updated"))
     extra: dict[str, JSON] = {
         "item_type": "review",
         "rating": max(1, min(rating, 5)),
@@ -407,7 +396,7 @@ def _newest(current: JSON, fresh: list[RawItem]) -> str | None:
     """The latest real review date seen in a storefront (estimated dates don't count)."""
     dates = [item.published_at for item in fresh
              if item.published_at is not None and not item.extra.get("date_estimated")]
-    best = _parse_time(current) if isinstance(current, str) else None
+    best = parse_iso(current) if isinstance(current, str) else None
     for when in dates:
         if best is None or when > best:
             best = when

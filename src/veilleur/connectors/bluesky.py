@@ -53,6 +53,7 @@ from veilleur.connectors.base import (
 )
 from veilleur.connectors.fields import clean_fields
 from veilleur.connectors.http import HttpClient, Response, describe, endpoint, error_for_status
+from veilleur.connectors.timestamps import parse_iso
 
 PUBLIC_SERVICE = "https://public.api.bsky.app"  # the AppView, logged-out reads
 LOGIN_SERVICE = "https://bsky.social"  # the entryway of accounts hosted by Bluesky
@@ -80,24 +81,13 @@ MODES = (
 )
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    # createdAt is written by the poster's client, with whatever offset it chose.
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _stamp(when: datetime) -> str:
     """The form Bluesky writes times in: UTC, milliseconds, ``Z``."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _later(a: str | None, b: str | None) -> str | None:
-    when_a, when_b = _parse_time(a), _parse_time(b)
+    when_a, when_b = parse_iso(a), parse_iso(b)
     if when_a is None:
         return b if when_b is not None else None
     if when_b is None:
@@ -178,7 +168,7 @@ def map_post(
     return RawItem(
         external_id=uri,
         text="\n\n".join(part for part in parts if part),
-        published_at=_parse_time(record.get("createdAt")),
+        published_at=parse_iso(record.get("createdAt")),
         url=post_url(uri, handle),
         author_handle=f"@{shown}" if shown else "",
         author_name=str(author.get("displayName") or ""),
@@ -192,7 +182,7 @@ def map_post(
 
 def _sort_at(record: Mapping[str, Any], indexed_at: Any) -> str | None:
     """The time searchPosts' ``since`` compares with: the earlier of created and indexed."""
-    created, indexed = _parse_time(record.get("createdAt")), _parse_time(indexed_at)
+    created, indexed = parse_iso(record.get("createdAt")), parse_iso(indexed_at)
     found = [t for t in (created, indexed) if t is not None]
     return _stamp(min(found)) if found else None
 
@@ -459,7 +449,7 @@ class _Xrpc:
                  lang: str) -> str | None:
         """Mentions, replies and quotes newer than ``mark``; return a cursor to resume."""
         params: dict[str, Any] = {"limit": PAGE_LIMIT, "reasons": list(MENTION_REASONS)}
-        marked = _parse_time(mark)
+        marked = parse_iso(mark)
         pages = MAX_PAGES if mark else 1
         seen: set[str] = set()
         for _page in range(pages):
@@ -485,7 +475,7 @@ class _Xrpc:
         reached = False
         for entry in notifications:
             entry = _mapping(entry)
-            indexed = _parse_time(entry.get("indexedAt"))
+            indexed = parse_iso(entry.get("indexedAt"))
             if marked is not None and indexed is not None and indexed < marked:
                 reached = True  # newest first: the rest was read by an earlier poll
                 continue

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -51,6 +51,7 @@ from veilleur.connectors.base import (
 from veilleur.connectors.fields import clean_fields
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, describe, error_for_status, wait_hint
+from veilleur.connectors.timestamps import parse_iso
 
 PAGE_LIMIT = 40  # Mastodon's maximum for timelines, notifications and search
 MAX_PAGES_PER_FETCH = 10  # requests per fetch, shared by all streams
@@ -106,16 +107,6 @@ def parse_links(header: str) -> dict[str, dict[str, str]]:
         for name in rel.group(1).split():
             links[name.lower()] = ids
     return links
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _count(value: Any) -> int | None:
@@ -174,7 +165,7 @@ def map_status(status: Mapping[str, Any], host: str, domain: str = "") -> RawIte
         external_id=f"{host}:{status_id}",
         text="\n\n".join(part for part in parts if part),
         title=" ".join(str(status.get("spoiler_text") or "").split()),
-        published_at=_parse_time(status.get("created_at")),
+        published_at=parse_iso(status.get("created_at")),
         url=str(status.get("url") or status.get("uri") or ""),
         author_handle=handle,
         author_name=str(account.get("display_name") or account.get("username") or ""),

@@ -190,3 +190,18 @@ def _build(
     if tz:
         return parsed.replace(tzinfo=UTC)
     return parsed
+
+
+def parse_iso(value: object) -> datetime | None:
+    """An ISO 8601 time from an API (``Z`` or an offset; naive means UTC), in UTC.
+
+    None for anything else: a missing or malformed date is the caller's to handle
+    (most connectors fall back to the fetch time through normalisation).
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

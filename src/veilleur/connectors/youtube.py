@@ -46,6 +46,7 @@ from veilleur.connectors.base import (
 from veilleur.connectors.fields import clean_fields
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, endpoint, wait_hint
+from veilleur.connectors.timestamps import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -200,16 +201,6 @@ def _targets(config: Mapping[str, JSON]) -> list[tuple[str, dict[str, str]]]:
     return targets
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -217,18 +208,18 @@ def _stamp(value: datetime) -> str:
 def _state(raw: Any, now: datetime) -> dict[str, Any]:
     """A target's stored state, checked; a new target starts FIRST_POLL_LOOKBACK ago."""
     raw = raw if isinstance(raw, dict) else {}
-    since = _when(raw.get("since")) or (now - FIRST_POLL_LOOKBACK)
+    since = parse_iso(raw.get("since")) or (now - FIRST_POLL_LOOKBACK)
     state: dict[str, Any] = {"since": _stamp(since),
                              "ids": [str(i) for i in raw.get("ids") or [] if i]}
     pending = raw.get("pending")
     if isinstance(pending, dict) and isinstance(pending.get("token"), str):
         state["pending"] = {
             "token": pending["token"],
-            "top": _stamp(_when(pending.get("top")) or since),
+            "top": _stamp(parse_iso(pending.get("top")) or since),
             "top_ids": [str(i) for i in pending.get("top_ids") or [] if i],
         }
     skipped = raw.get("skipped")
-    if isinstance(skipped, dict) and _when(skipped.get("until")):
+    if isinstance(skipped, dict) and parse_iso(skipped.get("until")):
         state["skipped"] = {"code": str(skipped.get("code") or ""),
                             "note": str(skipped.get("note") or ""),
                             "until": str(skipped["until"])}
@@ -263,15 +254,15 @@ class _Poller:
         """Read one target's new threads (a few pages at most); its new state."""
         skipped = state.get("skipped")
         if skipped:
-            until = _when(skipped.get("until"))
+            until = parse_iso(skipped.get("until"))
             if until is not None and until > self.now:
                 return state
             state = {key: value for key, value in state.items() if key != "skipped"}
-        since = _when(state["since"]) or self.now - FIRST_POLL_LOOKBACK
+        since = parse_iso(state["since"]) or self.now - FIRST_POLL_LOOKBACK
         ids = set(state["ids"])
         pending = state.get("pending") or {}
         token: str | None = pending.get("token")
-        top = _when(pending.get("top"))
+        top = parse_iso(pending.get("top"))
         top_ids = set(pending.get("top_ids") or [])
         pages = 0
         used: set[str] = set()  # page tokens asked for by this poll
@@ -336,7 +327,7 @@ class _Poller:
         if not isinstance(top_comment, dict):
             return None, ""
         thread_id = str(thread.get("id") or top_comment.get("id") or "")
-        published = _when((top_comment.get("snippet") or {}).get("publishedAt"))
+        published = parse_iso((top_comment.get("snippet") or {}).get("publishedAt"))
         if not thread_id or published is None:
             return None, ""
         if published < since or (published == since and thread_id in ids):
@@ -458,7 +449,7 @@ def _comment(comment: Mapping[str, Any], video: str, channel: str, thread_id: st
         external_id=comment_id,
         text=text,
         url=url,
-        published_at=_when(snippet.get("publishedAt")),
+        published_at=parse_iso(snippet.get("publishedAt")),
         author_handle=handle,
         author_name=name,
         author_url=str(snippet.get("authorChannelUrl") or ""),
