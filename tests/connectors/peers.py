@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from werkzeug import Response as WerkzeugResponse
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
 
 
@@ -73,3 +75,27 @@ def truncated_response(body: bytes, content_type: str = "application/json") -> b
         "Connection: close\r\n\r\n"
     ).encode()
     return head + body
+
+
+class FiftyMegabytes:
+    """A 50 MB JSON-typed body streamed in 1 MB chunks, counting the chunks produced.
+
+    ``declare_length`` sends its Content-Length (a client should refuse it unread);
+    without it the client must stop reading at its limit: ``sent`` stays far below 50.
+    """
+
+    SIZE = 50 * 1024 * 1024
+
+    def __init__(self, *, declare_length: bool) -> None:
+        self.declare_length = declare_length
+        self.sent = 0
+
+    def _chunks(self) -> Iterator[bytes]:
+        for _ in range(50):
+            self.sent += 1
+            yield b" " * (1024 * 1024)
+
+    def response(self) -> WerkzeugResponse:
+        headers = {"Content-Length": str(self.SIZE)} if self.declare_length else {}
+        return WerkzeugResponse(self._chunks(), content_type="application/json",
+                                headers=headers)

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response as WerkzeugResponse
 
-from tests.connectors.peers import fixture_bytes, raw_peer, truncated_response
+from tests.connectors.peers import FiftyMegabytes, fixture_bytes, raw_peer, truncated_response
 from veilleur.connectors import appstore
 from veilleur.connectors.appstore import AppStoreConnector
 from veilleur.connectors.base import ConfigInvalid, SourceError
@@ -302,19 +301,11 @@ def test_json_of_another_shape_is_an_error(apple, body):
 
 @pytest.mark.parametrize("declare_length", [False, True])
 def test_a_50_mb_body_is_refused_unread(apple, declare_length):
-    sent: list[int] = []
-
-    def chunks():
-        for _ in range(50):
-            sent.append(1)
-            yield b" " * (1024 * 1024)
-
-    headers = {"Content-Length": str(50 * 1024 * 1024)} if declare_length else {}
-    apple.expect_request(page_path("fr", 1)).respond_with_response(
-        WerkzeugResponse(chunks(), content_type="application/json", headers=headers))
+    body = FiftyMegabytes(declare_length=declare_length)
+    apple.expect_request(page_path("fr", 1)).respond_with_response(body.response())
     error = fails()
     assert "limit" in str(error) and not error.permanent
-    assert len(sent) < 20  # stopped long before the end
+    assert body.sent < 20  # stopped long before the end
 
 
 # --- settings ------------------------------------------------------------------------

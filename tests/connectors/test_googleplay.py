@@ -19,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 from werkzeug import Response as WerkzeugResponse
 
-from tests.connectors.peers import fixture_bytes, raw_peer, truncated_response
+from tests.connectors.peers import FiftyMegabytes, fixture_bytes, raw_peer, truncated_response
 from veilleur.connectors import googleplay
 from veilleur.connectors.base import ConfigInvalid, SourceError
 from veilleur.connectors.googleplay import GooglePlayConnector
@@ -370,19 +370,11 @@ def test_json_of_another_shape_is_an_error(google, body):
 
 @pytest.mark.parametrize("declare_length", [False, True])
 def test_a_50_mb_body_is_refused_unread(google, declare_length):
-    sent: list[int] = []
-
-    def chunks():
-        for _ in range(50):
-            sent.append(1)
-            yield b" " * (1024 * 1024)
-
-    headers = {"Content-Length": str(50 * 1024 * 1024)} if declare_length else {}
-    google.server.expect_request(REVIEWS).respond_with_response(
-        WerkzeugResponse(chunks(), content_type="application/json", headers=headers))
+    body = FiftyMegabytes(declare_length=declare_length)
+    google.server.expect_request(REVIEWS).respond_with_response(body.response())
     error = fails(google)
     assert "limit" in str(error) and not error.permanent
-    assert len(sent) < 20
+    assert body.sent < 20
 
 
 # --- faults: the token endpoint ----------------------------------------------------
