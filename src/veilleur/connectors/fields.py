@@ -21,7 +21,7 @@ _TRUE = {"1", "true", "yes", "on", "oui"}
 _FALSE = {"0", "false", "no", "off", "non", ""}
 
 
-def _invalid(name: str, message: str, **values: object) -> ConfigInvalid:
+def invalid(name: str, message: str, **values: object) -> ConfigInvalid:
     """``field: why``, the why in the active language (forms show it under the field;
     the command line runs in English)."""
     return ConfigInvalid(f"{name}: {message % values if values else message}")
@@ -36,14 +36,14 @@ def clean_url(name: str, value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise _invalid(name, _("expected an http:// or https:// address, got %(value)s"),
+        raise invalid(name, _("expected an http:// or https:// address, got %(value)s"),
                        value=repr(value))
     if len(value) > MAX_TEXT:
-        raise _invalid(name, _("the address is longer than %(limit)s characters"), limit=MAX_TEXT)
+        raise invalid(name, _("the address is longer than %(limit)s characters"), limit=MAX_TEXT)
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise _invalid(name, _("the port of %(value)s is not a number"),
+        raise invalid(name, _("the port of %(value)s is not a number"),
                        value=repr(value)) from None
     return value
 
@@ -55,14 +55,14 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise _invalid(name, _("expected true or false"))
+        raise invalid(name, _("expected true or false"))
     if field.type == "int":
         if isinstance(value, bool):
-            raise _invalid(name, _("expected a whole number"))
+            raise invalid(name, _("expected a whole number"))
         try:
             return int(str(value).strip())
         except ValueError:
-            raise _invalid(name, _("expected a whole number, got %(value)s"),
+            raise invalid(name, _("expected a whole number, got %(value)s"),
                            value=repr(value)) from None
     if field.type == "lines":
         items: Sequence[JSON]
@@ -71,25 +71,25 @@ def _clean_one(field: ConfigField, value: JSON) -> JSON:
         elif isinstance(value, list):
             items = value
         else:
-            raise _invalid(name, _("expected a list, one entry per line"))
+            raise invalid(name, _("expected a list, one entry per line"))
         lines = [str(item).strip() for item in items if str(item).strip()]
         if len(lines) > MAX_LINES:
-            raise _invalid(name, _("at most %(limit)s entries"), limit=MAX_LINES)
+            raise invalid(name, _("at most %(limit)s entries"), limit=MAX_LINES)
         if any(len(line) > MAX_TEXT for line in lines):
-            raise _invalid(name, _("an entry is longer than %(limit)s characters"), limit=MAX_TEXT)
+            raise invalid(name, _("an entry is longer than %(limit)s characters"), limit=MAX_TEXT)
         return lines
     if not isinstance(value, str):
-        raise _invalid(name, _("expected text"))
+        raise invalid(name, _("expected text"))
     text = value.strip()
     limit = field.max_length or MAX_TEXT
     if len(text) > limit:
-        raise _invalid(name, _("longer than %(limit)s characters"), limit=limit)
+        raise invalid(name, _("longer than %(limit)s characters"), limit=limit)
     if field.type == "url" and text:
         return clean_url(name, text)
     if field.type == "choice":
         allowed = [key for key, _label in field.choices]
         if text not in allowed:
-            raise _invalid(name, _("expected one of %(allowed)s, got %(value)s"),
+            raise invalid(name, _("expected one of %(allowed)s, got %(value)s"),
                            allowed=", ".join(allowed), value=repr(text))
     return text
 
@@ -115,7 +115,7 @@ def clean_fields(fields: Sequence[ConfigField], config: Mapping[str, JSON]) -> d
         value = config.get(field.name)
         if _empty(value):
             if field.required:
-                raise _invalid(field.name, _("required"))
+                raise invalid(field.name, _("required"))
             if field.default is not None:
                 clean[field.name] = field.default
             continue
@@ -127,6 +127,6 @@ def bounded_int(config: Mapping[str, JSON], name: str, low: int, high: int) -> i
     """``config[name]`` checked to lie in [low, high] (after ``clean_fields``)."""
     value = config.get(name)
     if not isinstance(value, int) or not low <= value <= high:
-        raise _invalid(name, _("expected a whole number from %(low)s to %(high)s"),
+        raise invalid(name, _("expected a whole number from %(low)s to %(high)s"),
                        low=low, high=high)
     return value
