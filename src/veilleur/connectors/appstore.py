@@ -32,6 +32,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
@@ -43,7 +45,7 @@ from veilleur.connectors.base import (
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import bounded_int, clean_fields
+from veilleur.connectors.fields import bounded_int, clean_fields, invalid
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, endpoint, error_for_status
 from veilleur.connectors.timestamps import parse_iso
@@ -86,9 +88,9 @@ def parse_app_id(value: str) -> tuple[str, str]:
         if found:
             first = parts.path.strip("/").split("/")[0].lower()
             return found.group(1), first if _COUNTRY.match(first) else ""
-    raise ConfigInvalid(
-        "app_id: expected the app's numeric id (e.g. 284882215) or its App Store link "
-        "(https://apps.apple.com/fr/app/name/id284882215)")
+    raise invalid("app_id", gettext(
+        "expected the app's numeric id (e.g. 284882215) or its App Store link "
+        "(https://apps.apple.com/fr/app/name/id284882215)"))
 
 
 def feed_url(base: str, country: str, app_id: str, page: int) -> str:
@@ -132,23 +134,27 @@ class AppStoreConnector:
         for raw in clean["countries"]:
             code = str(raw).strip().lower()
             if code == "uk":
-                raise ConfigInvalid("countries: the United Kingdom's App Store code is gb")
+                raise invalid("countries", gettext("the United Kingdom's App Store code is gb"))
             if not _COUNTRY.match(code):
-                raise ConfigInvalid(
-                    f"countries: {raw!r} is not a two-letter country code (fr, be, us...)")
+                raise invalid(
+                    "countries",
+                    gettext("%(value)s is not a two-letter country code (fr, be, us...)"),
+                    value=repr(raw))
             if code not in countries:
                 countries.append(code)
         if not countries:
-            raise ConfigInvalid("countries: at least one country is needed")
+            raise invalid("countries", gettext("at least one country is needed"))
         if len(countries) > MAX_COUNTRIES:
-            raise ConfigInvalid(f"countries: at most {MAX_COUNTRIES}")
+            # Translators: the most countries one source may read.
+            raise invalid("countries", gettext("at most %(limit)s"), limit=MAX_COUNTRIES)
         clean["countries"] = countries
         clean["max_pages"] = bounded_int(clean, "max_pages", 1, FEED_PAGES)
         return clean
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:
         try:
-            config = self.validate_config(config)
+            with translation.override("en"):  # stored with the source: in English
+                config = self.validate_config(config)
         except ConfigInvalid as exc:
             raise SourceError(f"invalid settings: {exc}", permanent=True) from None
         app_id = str(config["app_id"])

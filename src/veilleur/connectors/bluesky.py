@@ -40,18 +40,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     PollHint,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields
+from veilleur.connectors.fields import clean_fields, invalid
 from veilleur.connectors.http import HttpClient, Response, describe, endpoint, error_for_status
 from veilleur.connectors.timestamps import parse_iso
 
@@ -238,44 +238,49 @@ class BlueskyConnector:
         mode = clean["mode"]
         query = clean.get("query", "")
         if mode == "search" and not query:
-            raise ConfigInvalid("query: required in search mode")
+            raise invalid("query", gettext("required in search mode"))
         if len(query) > MAX_QUERY_CHARS:
-            raise ConfigInvalid(f"query: at most {MAX_QUERY_CHARS} characters")
+            raise invalid("query", gettext("at most %(limit)s characters"),
+                          limit=MAX_QUERY_CHARS)
         handle = clean.get("handle", "").removeprefix("@").strip()
         if handle:
             if not _IDENTIFIER.match(handle):
-                raise ConfigInvalid(f"handle: {handle!r} is not a Bluesky handle")
+                raise invalid("handle", gettext("%(value)s is not a Bluesky handle"),
+                              value=repr(handle))
             clean["handle"] = handle.lower() if not handle.startswith("did:") else handle
         password = clean.get("app_password", "")
         if password and not _APP_PASSWORD.match(password):
-            raise ConfigInvalid(
-                "app_password: expected an app password like abcd-efgh-ijkl-mnop; create one "
-                "in Bluesky's settings and never use the account's main password here")
+            raise invalid("app_password", gettext(
+                "expected an app password like abcd-efgh-ijkl-mnop; create one "
+                "in Bluesky's settings and never use the account's main password here"))
         if bool(handle) != bool(password):
-            raise ConfigInvalid("app_password: give both handle and app_password, or neither")
+            raise invalid("app_password", gettext("give both handle and app_password, or neither"))
         if mode == "mentions" and not password:
-            raise ConfigInvalid(
-                "app_password: reading mentions needs the account's handle and an app password")
+            raise invalid("app_password", gettext(
+                "reading mentions needs the account's handle and an app password"))
         service = clean.get("service", "")
         if service:
             parts = urlsplit(service)
             if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
-                raise ConfigInvalid("service: give the server's address only, like "
-                                    "https://bsky.social")
+                raise invalid("service", gettext(
+                    "give the server's address only, like https://bsky.social"))
             service = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
             clean["service"] = service
             if password and (parts.hostname or "") in APPVIEW_HOSTS:
-                raise ConfigInvalid(
-                    f"service: {parts.hostname} serves logged-out reads and cannot log in; "
-                    f"leave it empty (to use {LOGIN_SERVICE}) or give your PDS")
+                raise invalid(
+                    "service",
+                    gettext("%(host)s serves logged-out reads and cannot log in; leave it "
+                            "empty (to use %(service)s) or give your PDS"),
+                    host=parts.hostname, service=LOGIN_SERVICE)
             if password and parts.scheme.lower() == "http" and parts.hostname not in _LOOPBACK:
-                raise ConfigInvalid(
-                    "service: the app password would travel unencrypted over http://; "
-                    "use https://")
+                raise invalid("service", gettext(
+                    "the app password would travel unencrypted over http://; use https://"))
         lang = clean.get("lang", "").lower()
         if lang:
             if not _LANG.match(lang):
-                raise ConfigInvalid(f"lang: expected a language code like fr or en, got {lang!r}")
+                raise invalid(
+                    "lang", gettext("expected a language code like fr or en, got %(value)s"),
+                    value=repr(lang))
             clean["lang"] = lang
         return clean
 

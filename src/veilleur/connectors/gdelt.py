@@ -30,18 +30,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     PollHint,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields
+from veilleur.connectors.fields import clean_fields, invalid
 from veilleur.connectors.http import HttpClient, Response, describe, endpoint
 
 BASE_URL = "https://api.gdeltproject.org/api/v2"
@@ -113,8 +113,9 @@ class GdeltConnector:
         if clean.get("country"):
             country = str(clean["country"])
             if not re.fullmatch(r"[A-Za-z][A-Za-z .'-]*", country):
-                raise ConfigInvalid(
-                    f"country: expected a country name or FIPS code, got {country!r}")
+                raise invalid(
+                    "country", gettext("expected a country name or FIPS code, got %(value)s"),
+                    value=repr(country))
         return clean
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:
@@ -195,9 +196,9 @@ def _check_query(query: str) -> str:
     """The query if GDELT can take it: ConfigInvalid for words it would refuse."""
     query = " ".join(query.split())
     if not query:
-        raise ConfigInvalid("query: required")
+        raise invalid("query", gettext("required"))
     if query.count('"') % 2:
-        raise ConfigInvalid("query: a quotation mark is not closed")
+        raise invalid("query", gettext("a quotation mark is not closed"))
     long_enough = False
     for token in _TOKEN.findall(query):
         if token in ("(", ")") or token.upper() in ("OR", "AND"):
@@ -210,14 +211,18 @@ def _check_query(query: str) -> str:
             continue  # domain:, sourcelang:, theme:, tone<... are filters, not words
         word = token.lstrip("-")
         if len(word) < MIN_TERM:
-            raise ConfigInvalid(
-                f"query: GDELT refuses words shorter than {MIN_TERM} characters "
-                f"({word!r}); use a longer word or a phrase in quotes")
+            raise invalid(
+                "query",
+                gettext("GDELT refuses words shorter than %(limit)s characters "
+                        "(%(value)s); use a longer word or a phrase in quotes"),
+                limit=MIN_TERM, value=repr(word))
         long_enough = True
     if not long_enough:
-        raise ConfigInvalid(
-            f"query: needs at least one word of {MIN_TERM} characters or more (GDELT "
-            "refuses shorter ones)")
+        raise invalid(
+            "query",
+            gettext("needs at least one word of %(limit)s characters or more (GDELT "
+                    "refuses shorter ones)"),
+            limit=MIN_TERM)
     return query
 
 
@@ -228,9 +233,11 @@ def _language(value: str) -> str:
         return key
     if key in _BY_CODE:
         return _BY_CODE[key]
-    raise ConfigInvalid(
-        f"languages: unknown language {value!r}; use ISO codes (fr, en) or GDELT "
-        "language names (French, English)")
+    raise invalid(
+        "languages",
+        gettext("unknown language %(value)s; use ISO codes (fr, en) or GDELT "
+                "language names (French, English)"),
+        value=repr(value))
 
 
 def _or_group(terms: list[str]) -> str:

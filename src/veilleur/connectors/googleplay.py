@@ -36,6 +36,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
@@ -46,7 +48,7 @@ from veilleur.connectors.base import (
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields, clean_url
+from veilleur.connectors.fields import clean_fields, clean_url, invalid
 from veilleur.connectors.http import HttpClient, Response, describe, endpoint, error_for_status
 
 DEFAULT_BASE_URL = "https://androidpublisher.googleapis.com"
@@ -83,9 +85,9 @@ def parse_package(value: str) -> str:
         ids = parse_qs(parts.query).get("id", [""]) if host == "play.google.com" else [""]
         value = ids[0].strip()
     if not _PACKAGE.match(value) or len(value) > 255:
-        raise ConfigInvalid(
-            "package_name: expected the app's package name, e.g. com.example.app, or its "
-            "Google Play link")
+        raise invalid("package_name", gettext(
+            "expected the app's package name, e.g. com.example.app, or its "
+            "Google Play link"))
     return value
 
 
@@ -109,35 +111,39 @@ def read_key(text: str) -> ServiceAccount:
     """
     name = KEY_FIELD
     if len(text) > MAX_KEY_CHARS:
-        raise ConfigInvalid(f"{name}: longer than {MAX_KEY_CHARS} characters: not a key file")
+        raise invalid(name, gettext("longer than %(limit)s characters: not a key file"),
+                      limit=MAX_KEY_CHARS)
     try:
         key = json.loads(text)
     except ValueError:
-        raise ConfigInvalid(
-            f"{name}: not valid JSON; paste the whole key file downloaded from Google "
-            "Cloud (IAM, Service accounts, Keys, Add key, JSON)") from None
+        raise invalid(name, gettext(
+            "not valid JSON; paste the whole key file downloaded from Google "
+            "Cloud (IAM, Service accounts, Keys, Add key, JSON)")) from None
     if not isinstance(key, dict):
-        raise ConfigInvalid(f"{name}: expected the JSON key file of a service account")
+        raise invalid(name, gettext("expected the JSON key file of a service account"))
     kind = key.get("type", "service_account")
     if kind != "service_account":
-        raise ConfigInvalid(
-            f"{name}: this key file is of type {str(kind)[:40]!r}, not a service account "
-            "key ('service_account')")
+        raise invalid(
+            name,
+            gettext("this key file is of type %(kind)s, not a service account key "
+                    "('service_account')"),
+            kind=repr(str(kind)[:40]))
     for part in ("client_email", "private_key", "token_uri"):
         if not isinstance(key.get(part), str) or not key[part].strip():
-            raise ConfigInvalid(f"{name}: the key file has no {part}")
+            # Translators: %(part)s is the name of an entry of the file, kept as it is.
+            raise invalid(name, gettext("the key file has no %(part)s"), part=part)
     if "@" not in key["client_email"]:
-        raise ConfigInvalid(f"{name}: client_email is not an e-mail address")
+        raise invalid(name, gettext("client_email is not an e-mail address"))
     try:
         private = serialization.load_pem_private_key(key["private_key"].encode(), None)
     except (ValueError, TypeError):
-        raise ConfigInvalid(f"{name}: the private_key cannot be read") from None
+        raise invalid(name, gettext("the private_key cannot be read")) from None
     if not isinstance(private, rsa.RSAPrivateKey):
-        raise ConfigInvalid(f"{name}: the private_key is not an RSA key")
+        raise invalid(name, gettext("the private_key is not an RSA key"))
     try:
         token_uri = clean_url(name, key["token_uri"])
     except ConfigInvalid:
-        raise ConfigInvalid(f"{name}: token_uri is not an http(s) address") from None
+        raise invalid(name, gettext("token_uri is not an http(s) address")) from None
     return ServiceAccount(
         client_email=key["client_email"].strip(),
         private_key=private,
@@ -181,23 +187,25 @@ class GooglePlayConnector:
         clean = clean_fields(self.fields, {**config, KEY_FIELD: "checked below"})
         clean["package_name"] = parse_package(str(clean["package_name"]))
         if key_text is None or (isinstance(key_text, str) and not key_text.strip()):
-            raise ConfigInvalid(f"{KEY_FIELD}: required")
+            raise invalid(KEY_FIELD, gettext("required"))
         if not isinstance(key_text, str):
-            raise ConfigInvalid(f"{KEY_FIELD}: expected the contents of the JSON key file")
+            raise invalid(KEY_FIELD, gettext("expected the contents of the JSON key file"))
         account = read_key(key_text.strip())
         clean[KEY_FIELD] = key_text.strip()
         language = str(clean.get("translation_language") or "")
         if language and not _LANGUAGE.match(language):
-            raise ConfigInvalid(
-                f"translation_language: expected a language code such as fr or en_GB, "
-                f"got {language[:20]!r}")
+            raise invalid(
+                "translation_language",
+                gettext("expected a language code such as fr or en_GB, got %(value)s"),
+                value=repr(language[:20]))
         if not language:
             clean.pop("translation_language", None)
         return clean, account
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:
         try:
-            config, key = self._validate(config)
+            with translation.override("en"):  # stored with the source: in English
+                config, key = self._validate(config)
         except ConfigInvalid as exc:
             raise SourceError(f"invalid settings: {exc}", permanent=True) from None
         package = str(config["package_name"])

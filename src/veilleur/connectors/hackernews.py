@@ -23,18 +23,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     PollHint,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import bounded_int, clean_fields
+from veilleur.connectors.fields import bounded_int, clean_fields, invalid
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, endpoint
 
@@ -74,9 +74,9 @@ class HackerNewsConnector:
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         if not clean["query"]:  # blanks pass clean_fields' emptiness check
-            raise ConfigInvalid("query: required")
+            raise invalid("query", gettext("required"))
         if len(clean["query"]) > 500:
-            raise ConfigInvalid("query: at most 500 characters")
+            raise invalid("query", gettext("at most %(limit)s characters"), limit=500)
         if "min_points" in clean:
             bounded_int(clean, "min_points", 0, 100_000)
         return clean

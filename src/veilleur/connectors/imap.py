@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
@@ -43,11 +44,10 @@ from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import bounded_int, clean_fields
+from veilleur.connectors.fields import bounded_int, clean_fields, invalid
 from veilleur.connectors.mail import message_item
 from veilleur.connectors.netguard import BlockedAddress, guarded_connection, is_public
 
@@ -93,8 +93,9 @@ class ImapConnector:
         clean = clean_fields(self.fields, config)
         host = str(clean["host"]).strip().strip("[]")
         if "://" in host or "/" in host or not _valid_host(host):
-            raise ConfigInvalid(f"host: expected a host name such as imap.example.org, "
-                                f"got {host!r}")
+            raise invalid(
+                "host", gettext("expected a host name such as imap.example.org, got %(value)s"),
+                value=repr(host))
         clean["host"] = host
         if clean.get("port") is None:
             clean["port"] = DEFAULT_PORTS[str(clean["security"])]
@@ -103,11 +104,12 @@ class ImapConnector:
         for name in ("username", "password"):
             value = str(clean[name])
             if _CONTROL.search(value) or not value.isascii():
-                raise ConfigInvalid(f"{name}: only printable ASCII characters can be sent "
-                                    "with IMAP LOGIN")
+                raise invalid(name, gettext(
+                    "only printable ASCII characters can be sent with IMAP LOGIN"))
         folder = str(clean["folder"])
         if _CONTROL.search(folder) or len(folder) > 255:
-            raise ConfigInvalid("folder: a folder name on one line, at most 255 characters")
+            raise invalid(
+                "folder", gettext("a folder name on one line, at most 255 characters"))
         return clean
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:

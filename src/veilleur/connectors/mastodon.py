@@ -37,18 +37,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     PollHint,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields
+from veilleur.connectors.fields import clean_fields, invalid
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, describe, error_for_status, wait_hint
 from veilleur.connectors.timestamps import parse_iso
@@ -180,8 +180,8 @@ def _needs_https(name: str, url: str) -> None:
     """Refuse sending a credential over plain http (loopback aside: tests, a local proxy)."""
     parts = urlsplit(url)
     if parts.scheme.lower() == "http" and (parts.hostname or "") not in _LOOPBACK:
-        raise ConfigInvalid(
-            f"{name}: the access token would travel unencrypted over http://; use https://")
+        raise invalid(
+            name, gettext("the access token would travel unencrypted over http://; use https://"))
 
 
 @dataclass
@@ -248,9 +248,9 @@ class MastodonConnector:
         clean = clean_fields(self.fields, config)
         parts = urlsplit(clean["instance"])
         if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
-            raise ConfigInvalid(
-                "instance: give the server's address only (like https://mastodon.social), "
-                "not a page on it")
+            raise invalid("instance", gettext(
+                "give the server's address only (like https://mastodon.social), "
+                "not a page on it"))
         clean["instance"] = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
         mode, token = clean["mode"], clean.get("access_token", "")
         if token:
@@ -260,26 +260,30 @@ class MastodonConnector:
             for raw in clean.get("hashtags", []):
                 tag = raw.lstrip("#").strip()
                 if not _HASHTAG.match(tag):
-                    raise ConfigInvalid(
-                        f"hashtags: {raw!r} is not a hashtag (letters, digits and _ only)")
+                    raise invalid(
+                        "hashtags",
+                        gettext("%(value)s is not a hashtag (letters, digits and _ only)"),
+                        value=repr(raw))
                 if tag.casefold() not in {t.casefold() for t in tags}:
                     tags.append(tag)
             if not tags:
-                raise ConfigInvalid("hashtags: at least one hashtag is required in hashtag mode")
+                raise invalid(
+                    "hashtags", gettext("at least one hashtag is required in hashtag mode"))
             if len(tags) > MAX_HASHTAGS:
-                raise ConfigInvalid(f"hashtags: at most {MAX_HASHTAGS} per source")
+                raise invalid("hashtags", gettext("at most %(limit)s per source"),
+                              limit=MAX_HASHTAGS)
             clean["hashtags"] = tags
         elif mode == "search":
             if not clean.get("query"):
-                raise ConfigInvalid("query: required in search mode")
+                raise invalid("query", gettext("required in search mode"))
             if not token:
-                raise ConfigInvalid(
-                    "access_token: required in search mode: without a token Mastodon's "
-                    "search returns only accounts and hashtags, never posts")
+                raise invalid("access_token", gettext(
+                    "required in search mode: without a token Mastodon's "
+                    "search returns only accounts and hashtags, never posts"))
         elif not token:
-            raise ConfigInvalid(
-                "access_token: required to read the mentions of an account (scope "
-                "read:notifications)")
+            raise invalid("access_token", gettext(
+                "required to read the mentions of an account (scope "
+                "read:notifications)"))
         return clean
 
     # -- fetching -------------------------------------------------------------------

@@ -61,18 +61,18 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     PollHint,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import bounded_int, clean_fields
+from veilleur.connectors.fields import bounded_int, clean_fields, invalid
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import MAX_CACHE_SECONDS, HttpClient, Response, describe
 from veilleur.connectors.vendor_formats import normalise_lang
@@ -148,8 +148,9 @@ class RssConnector:
         if clean.get("lang"):
             code = normalise_lang(str(clean["lang"]))
             if not code:
-                raise ConfigInvalid(
-                    f"lang: expected a language code such as fr or en, got {clean['lang']!r}")
+                raise invalid(
+                    "lang", gettext("expected a language code such as fr or en, got %(value)s"),
+                    value=repr(clean["lang"]))
             clean["lang"] = code
         bounded_int(clean, "max_items", 1, MAX_ITEMS_LIMIT)
         return clean
@@ -183,9 +184,9 @@ def feed_address(url: str) -> str:
     addresses are kept. ConfigInvalid for pages whose feed cannot be derived."""
     parts = urlsplit(url)
     if parts.username or parts.password:
-        raise ConfigInvalid(
-            "url: the address contains a user name or password; Veilleur keeps feed "
-            "addresses in clear, so use a feed that needs no login")
+        raise invalid("url", gettext(
+            "the address contains a user name or password; Veilleur keeps feed "
+            "addresses in clear, so use a feed that needs no login"))
     host = (parts.hostname or "").lower()
     path = parts.path or "/"
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -205,10 +206,10 @@ def feed_address(url: str) -> str:
             return urlunsplit(("https", host, "/rss" + path, parts.query, ""))
         return url
     if host in ("google.com", "www.google.com") and path.rstrip("/") == "/alerts":
-        raise ConfigInvalid(
-            "url: this is the Google Alerts page, not an alert's feed; set the alert's "
+        raise invalid("url", gettext(
+            "this is the Google Alerts page, not an alert's feed; set the alert's "
             "'Deliver to' option to 'RSS feed' and copy the address of its RSS icon "
-            "(https://www.google.com/alerts/feeds/...)")
+            "(https://www.google.com/alerts/feeds/...)"))
     return url
 
 
@@ -225,10 +226,10 @@ def _youtube_feed(url: str, path: str, query: list[tuple[str, str]]) -> str:
     playlist = dict(query).get("list", "")
     if path.rstrip("/") == "/playlist" and re.fullmatch(r"[\w-]{10,64}", playlist):
         return base + urlencode({"playlist_id": playlist})
-    raise ConfigInvalid(
-        "url: this YouTube page is not a feed; use "
+    raise invalid("url", gettext(
+        "this YouTube page is not a feed; use "
         "https://www.youtube.com/feeds/videos.xml?channel_id=UC... with the channel's id "
-        "(on the channel page: About, Share channel, Copy channel ID)")
+        "(on the channel page: About, Share channel, Copy channel ID)"))
 
 
 # --- decoding and parsing ------------------------------------------------------------

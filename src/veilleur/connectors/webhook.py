@@ -24,17 +24,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields
+from veilleur.connectors.fields import clean_fields, invalid
 
 MAX_DELIVERIES_PER_FETCH = 50
 MAX_ITEMS_PER_FETCH = 1000
@@ -67,15 +67,15 @@ class WebhookConnector:
         if not secret:
             clean["secret"] = new_secret()
         elif len(secret) < _SECRET_MIN:
-            raise ConfigInvalid(
-                f"secret: at least {_SECRET_MIN} characters (leave blank to generate one)")
+            raise invalid(
+                "secret", gettext("at least %(limit)s characters (leave blank to generate one)"),
+                limit=_SECRET_MIN)
         token = str(clean.get("path_token") or "")
         if not token:
             clean["path_token"] = new_path_token()
         elif not _TOKEN.match(token):
-            raise ConfigInvalid(
-                "path_token: 24 to 128 letters, digits, '-' or '_' (leave blank to generate "
-                "one)")
+            raise invalid("path_token", gettext(
+                "24 to 128 letters, digits, '-' or '_' (leave blank to generate one)"))
         return clean
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:

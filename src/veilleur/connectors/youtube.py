@@ -33,17 +33,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.connectors.base import (
     JSON,
     Batch,
     ConfigField,
-    ConfigInvalid,
     RawItem,
     SourceError,
 )
-from veilleur.connectors.fields import clean_fields
+from veilleur.connectors.fields import clean_fields, invalid
 from veilleur.connectors.html_text import html_to_text
 from veilleur.connectors.http import HttpClient, Response, endpoint, wait_hint
 from veilleur.connectors.timestamps import parse_iso
@@ -100,30 +100,32 @@ class YouTubeConnector:
         clean = clean_fields(self.fields, config)
         key = str(clean["api_key"])
         if not _KEY.fullmatch(key):
-            raise ConfigInvalid("api_key: this does not look like a Google API key")
+            raise invalid("api_key", gettext("this does not look like a Google API key"))
         videos: list[str] = []
         for value in clean.get("video_ids") or []:
             video = video_id(str(value))
             if video is None:
-                raise ConfigInvalid(
-                    f"video_ids: {str(value)[:80]!r} is not a YouTube video ID or address")
+                raise invalid(
+                    "video_ids", gettext("%(value)s is not a YouTube video ID or address"),
+                    value=repr(str(value)[:80]))
             if video not in videos:
                 videos.append(video)
         if len(videos) > MAX_VIDEOS:
-            raise ConfigInvalid(f"video_ids: at most {MAX_VIDEOS} videos per source")
+            raise invalid("video_ids", gettext("at most %(limit)s videos per source"),
+                          limit=MAX_VIDEOS)
         if videos:
             clean["video_ids"] = videos
         else:
             clean.pop("video_ids", None)
         channel = str(clean.get("channel_id") or "")
         if channel and not _CHANNEL_ID.fullmatch(channel):
-            raise ConfigInvalid(
-                "channel_id: expected a channel ID (24 characters starting with UC, shown "
-                "in the channel's address or its 'Share channel' menu), not a @handle")
+            raise invalid("channel_id", gettext(
+                "expected a channel ID (24 characters starting with UC, shown "
+                "in the channel's address or its 'Share channel' menu), not a @handle"))
         if not channel:
             clean.pop("channel_id", None)
         if not videos and not channel:
-            raise ConfigInvalid("video_ids: give at least one video, or a channel_id")
+            raise invalid("video_ids", gettext("give at least one video, or a channel_id"))
         return clean
 
     def fetch(self, config: Mapping[str, JSON], cursor: JSON, now: datetime) -> Batch:
