@@ -15,7 +15,8 @@ from werkzeug import Response as WerkzeugResponse
 from tests.connectors.peers import FIXTURES, fixture_bytes, raw_peer, truncated_response
 from veilleur.connectors import registry, rss
 from veilleur.connectors.base import Batch, ConfigInvalid, SourceError
-from veilleur.connectors.rss import SEEN_MIN, RssConnector, decode_feed, discover_feed
+from veilleur.connectors.feed_documents import decode_feed, discover_feed
+from veilleur.connectors.rss import SEEN_MIN, RssConnector
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
 RSS = "application/rss+xml; charset=UTF-8"
