@@ -624,3 +624,19 @@ def test_only_webhook_sources_have_a_secret_to_renew(client_of, alice, acme, tok
     source = create_source(acme, "tokenfeed", "Forum", {"url": feed_url, "token": TOKEN})
     response = client_of(alice).post(reverse("source_new_secret", args=[source.pk]))
     assert response.status_code == 404
+
+
+def test_the_detail_page_says_what_a_degraded_platform_hides(client_of, alice, acme):
+    # Bluesky logged out: the newest 100 posts per poll only; logged in: full results.
+    logged_out = create_source(acme, "bluesky", "Bluesky", {"query": "fibrelune"})
+    page = body(client_of(alice).get(reverse("source_detail", args=[logged_out.pk])))
+    assert 'id="source-coverage"' in page and "only the newest 100 posts" in page
+    logged_in = create_source(acme, "bluesky", "Bluesky logged in", {
+        "query": "fibrelune", "handle": "veille.bsky.social",
+        "app_password": "abcd-efgh-ijkl-mnop"})
+    page = body(client_of(alice).get(reverse("source_detail", args=[logged_in.pk])))
+    assert "only the newest 100 posts" not in page and "five pages per poll" in page
+    # A kind without platform limits says nothing.
+    rss = create_source(acme, "rss", "Feed", {"url": "https://example.org/feed.xml"})
+    page = body(client_of(alice).get(reverse("source_detail", args=[rss.pk])))
+    assert 'id="source-coverage"' not in page

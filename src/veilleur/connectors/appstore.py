@@ -123,6 +123,11 @@ class AppStoreConnector:
             help=_("How far back to read, from 1 to 10 pages of 50 reviews.")),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        return [gettext("Apple's public feed gives at most the 500 most recent reviews per "
+                        "country (10 pages), is sometimes empty or slow, and some reviews "
+                        "come without a date (the time of the poll is used).")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         app_id, link_country = parse_app_id(str(clean["app_id"]))

@@ -106,6 +106,12 @@ class Connector(Protocol):
     ``fields`` describes the config for forms and for ``veilleur sources add --set``;
     fields of type ``secret`` are encrypted at rest (``veilleur.connectors.secrets``)
     and handed to ``fetch`` in clear.
+
+    A connector whose platform gives less than everything may also define
+    ``coverage(config) -> list[str]``: plain sentences, in the active language, saying
+    what this source will not see (logged-out limits, review windows, quotas). The
+    source page shows them; ``config`` is the stored one (secrets sealed, so only
+    their presence can be tested).
     """
 
     kind: str

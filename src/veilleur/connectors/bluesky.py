@@ -233,6 +233,15 @@ class BlueskyConnector:
             help=_("Only posts in this language (ISO code such as fr or en); optional.")),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        if config.get("handle") and config.get("app_password"):
+            return [gettext("Logged in: search results are read page by page, up to five "
+                            "pages per poll.")]
+        return [gettext("Logged out, Bluesky gives only the newest 100 posts of a search "
+                        "per poll and no older pages: more than 100 new posts between two "
+                        "polls are missed. Add a handle and an app password for full "
+                        "results.")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         mode = clean["mode"]

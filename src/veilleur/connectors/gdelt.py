@@ -105,6 +105,10 @@ class GdeltConnector:
         ),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        return [gettext("News articles only, titles without their text, from the last "
+                        "three months, at most 250 per request.")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         clean["query"] = _check_query(str(clean["query"]))

@@ -178,6 +178,10 @@ class GooglePlayConnector:
                    "reviews translated, with the original text kept alongside.")),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        return [gettext("Google gives only the reviews of the last seven days that have a "
+                        "text, for apps this service account may manage.")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         return self._validate(config)[0]
 

@@ -71,6 +71,10 @@ class HackerNewsConnector:
         ),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        return [gettext("Algolia returns at most 1,000 results per query: a larger burst "
+                        "is read by narrowing the time window, one poll after another.")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         if not clean["query"]:  # blanks pass clean_fields' emptiness check

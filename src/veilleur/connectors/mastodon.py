@@ -240,6 +240,16 @@ class MastodonConnector:
                    "Preferences > Development > New application.")),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        mode = str(config.get("mode") or "hashtag")
+        if mode == "hashtag":
+            return [gettext("Only posts carrying the listed hashtags, as this instance knows "
+                            "them (its own posts and those of accounts its users follow).")]
+        if mode == "search":
+            return [gettext("Mastodon's search finds only posts whose authors opted in to "
+                            "being searchable (Mastodon 4.2 and later), on this instance.")]
+        return []
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         config = dict(config)
         instance = config.get("instance")

@@ -96,6 +96,11 @@ class YouTubeConnector:
         ),
     )
 
+    def coverage(self, config: Mapping[str, JSON]) -> list[str]:
+        return [gettext("The API key has 10,000 quota units a day (about one per 100 "
+                        "comments read): many videos polled often can run out, and "
+                        "reading waits until the quota resets at midnight Pacific time.")]
+
     def validate_config(self, config: Mapping[str, JSON]) -> dict[str, JSON]:
         clean = clean_fields(self.fields, config)
         key = str(clean["api_key"])

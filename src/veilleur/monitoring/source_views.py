@@ -408,8 +408,17 @@ def _detail_page(request: HttpRequest, source: Source,
         "due": source.health != Health.DISABLED and source.next_poll_at <= now,
         "result": result,
         "webhook": _webhook_facts(request, source) if connector is not None else None,
+        "coverage": _coverage(connector, source),
     }
     return render(request, "monitoring/source_detail.html", context)
+
+
+def _coverage(connector: Connector | None, source: Source) -> list[str]:
+    """What the platform will not give this source, said plainly (see Connector)."""
+    explain = getattr(connector, "coverage", None)
+    if explain is None:
+        return []
+    return [str(line) for line in explain(source.config or {})]
 
 
 def _webhook_facts(request: HttpRequest, source: Source) -> dict[str, str] | None:
