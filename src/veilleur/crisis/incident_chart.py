@@ -49,36 +49,20 @@ class Bar(SentimentCounts):
     resolved: bool
 
 @dataclass(frozen=True)
-class IncidentChart:
+class IncidentChart(SentimentCounts):
     """What the template draws; ``total`` 0 means no mention in the window."""
 
     start: datetime
     end: datetime
     bucket_seconds: int
     bars: list[Bar]
-    totals: dict[str, int]
+    counts: dict[str, int]  # the whole window, by sentiment label
     total: int
 
     @property
     def unit(self) -> str:
         """``minutes``, ``hours`` or ``days``: how the template labels the bars."""
         return {FIVE_MINUTES: "minutes", HOUR: "hours"}.get(self.bucket_seconds, "days")
-
-    @property
-    def negative(self) -> int:
-        return self.totals["negative"]
-
-    @property
-    def neutral(self) -> int:
-        return self.totals["neutral"]
-
-    @property
-    def positive(self) -> int:
-        return self.totals["positive"]
-
-    @property
-    def unscored(self) -> int:
-        return self.totals[""]
 
 
 def bucket_seconds_for(span: timedelta) -> int:
@@ -163,4 +147,4 @@ def incident_chart(incident: Incident, now: datetime) -> IncidentChart:
         ))
     totals = {s: sum(c[s] for c in counts) for s in STACK}
     return IncidentChart(start=starts[0], end=stop, bucket_seconds=seconds, bars=bars,
-                         totals=totals, total=sum(totals.values()))
+                         counts=totals, total=sum(totals.values()))

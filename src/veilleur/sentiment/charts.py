@@ -80,31 +80,15 @@ class LanguageShare:
 
 
 @dataclass(frozen=True)
-class SentimentChart:
+class SentimentChart(SentimentCounts):
     """What the template draws; ``total`` 0 means an empty window."""
 
     start: date
     end: date
     days: list[DayBar]
     languages: list[LanguageShare]
-    totals: dict[str, int]
+    counts: dict[str, int]  # the whole window, by sentiment label
     total: int
-
-    @property
-    def negative(self) -> int:
-        return self.totals["negative"]
-
-    @property
-    def neutral(self) -> int:
-        return self.totals["neutral"]
-
-    @property
-    def positive(self) -> int:
-        return self.totals["positive"]
-
-    @property
-    def unscored(self) -> int:
-        return self.totals[""]
 
 
 def chart_window(
@@ -165,4 +149,4 @@ def sentiment_chart(mentions: QuerySet[Mention], start: date, end: date) -> Sent
         for code, n in sorted(per_lang.items(), key=lambda item: (-item[1], item[0]))
     ] if total else []
     return SentimentChart(start=start, end=end, days=bars, languages=languages,
-                          totals=totals, total=total)
+                          counts=totals, total=total)
